@@ -1,2 +1,20 @@
+// impetus: the command-line entry point. Every subcommand lives in its own
+// cmd_*.cc file; this file only wires them together.
 #include <cstdio>
-int main() { std::puts("impetus: under construction"); return 0; }
+
+#include "app/commands.h"
+#include "app/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Impetus: a local LLM server and inference engine"};
+  app.set_version_flag("--version", std::string("impetus ") + impetus::app::kVersion);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  impetus::app::register_generate(app, &exit_code);
+  impetus::app::register_tokenize(app, &exit_code);
+  impetus::app::register_perplexity(app, &exit_code);
+  impetus::app::register_quantize(app, &exit_code);
+  impetus::app::register_info(app, &exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

@@ -21,11 +21,9 @@ class ByteSink {
     put<uint64_t>(s.size());
     out_.insert(out_.end(), s.begin(), s.end());
   }
-  void put_bytes(const std::vector<uint8_t>& b) { out_.insert(out_.end(), b.begin(), b.end()); }
   void pad_to(uint64_t alignment) {
     while (out_.size() % alignment != 0) out_.push_back(0);
   }
-  size_t size() const { return out_.size(); }
   std::vector<uint8_t> take() { return std::move(out_); }
 
  private:
@@ -54,6 +52,8 @@ void put_value(ByteSink& s, const GgufValue& v) {
   }
 }
 
+size_t padded(size_t n, uint64_t alignment) { return (n + alignment - 1) / alignment * alignment; }
+
 }  // namespace
 
 void GgufWriter::set(const std::string& key, GgufValue value) {
@@ -66,26 +66,44 @@ void GgufWriter::set(const std::string& key, GgufValue value) {
   kvs_.emplace_back(key, std::move(value));
 }
 
-Status GgufWriter::add_tensor(const std::string& name, DType type, const std::vector<int64_t>& ne,
-                              std::vector<uint8_t> data) {
+Status GgufWriter::check_new_tensor(const std::string& name, DType type,
+                                    const std::vector<int64_t>& ne, size_t* n_bytes) const {
   if (ne.empty() || ne.size() > static_cast<size_t>(kGgufMaxDims)) {
     return invalid_argument("tensor '" + name + "' must have 1 to 4 dimensions");
   }
   int64_t n = 1;
-  for (int64_t d : ne) n *= d;
+  for (int64_t d : ne) {
+    if (d < 0) return invalid_argument("tensor '" + name + "' has a negative dimension");
+    n *= d;
+  }
   const auto& info = dtype_info(type);
   if (ne[0] % info.block_size != 0) {
     return invalid_argument("tensor '" + name + "' row is not a multiple of the block size");
   }
-  const auto expect = static_cast<size_t>(n / info.block_size * info.type_size);
-  if (data.size() != expect) {
-    return invalid_argument("tensor '" + name + "' has " + std::to_string(data.size()) +
-                            " bytes, expected " + std::to_string(expect));
-  }
   for (const auto& t : tensors_) {
     if (t.name == name) return invalid_argument("duplicate tensor '" + name + "'");
   }
-  tensors_.push_back({name, type, ne, std::move(data)});
+  *n_bytes = static_cast<size_t>(n / info.block_size * info.type_size);
+  return ok_status();
+}
+
+Status GgufWriter::add_tensor(const std::string& name, DType type, const std::vector<int64_t>& ne,
+                              std::vector<uint8_t> data) {
+  size_t n_bytes = 0;
+  IMP_RETURN_IF_ERROR(check_new_tensor(name, type, ne, &n_bytes));
+  if (data.size() != n_bytes) {
+    return invalid_argument("tensor '" + name + "' has " + std::to_string(data.size()) +
+                            " bytes, expected " + std::to_string(n_bytes));
+  }
+  tensors_.push_back({name, type, ne, n_bytes, std::move(data), nullptr});
+  return ok_status();
+}
+
+Status GgufWriter::add_tensor_lazy(const std::string& name, DType type,
+                                   const std::vector<int64_t>& ne, Filler fill) {
+  size_t n_bytes = 0;
+  IMP_RETURN_IF_ERROR(check_new_tensor(name, type, ne, &n_bytes));
+  tensors_.push_back({name, type, ne, n_bytes, {}, std::move(fill)});
   return ok_status();
 }
 
@@ -96,7 +114,7 @@ Status GgufWriter::add_f32_tensor(const std::string& name, const std::vector<int
   return add_tensor(name, DType::kF32, ne, std::move(bytes));
 }
 
-std::vector<uint8_t> GgufWriter::to_bytes() const {
+std::vector<uint8_t> GgufWriter::header_bytes() const {
   ByteSink s;
   s.put<uint32_t>(kGgufMagic);
   s.put<uint32_t>(3);
@@ -120,14 +138,27 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
     for (int64_t d : t.ne) s.put<uint64_t>(static_cast<uint64_t>(d));
     s.put<uint32_t>(static_cast<uint32_t>(t.type));
     s.put<uint64_t>(offset);
-    offset += (t.data.size() + alignment_ - 1) / alignment_ * alignment_;
+    offset += padded(t.n_bytes, alignment_);
   }
   s.pad_to(alignment_);
-  for (const auto& t : tensors_) {
-    s.put_bytes(t.data);
-    s.pad_to(alignment_);
-  }
   return s.take();
+}
+
+Status GgufWriter::tensor_bytes(const Tensor& t, std::vector<uint8_t>* out) const {
+  out->assign(padded(t.n_bytes, alignment_), 0);
+  if (t.fill) return t.fill(out->data());
+  std::memcpy(out->data(), t.data.data(), t.n_bytes);
+  return ok_status();
+}
+
+StatusOr<std::vector<uint8_t>> GgufWriter::to_bytes() const {
+  std::vector<uint8_t> out = header_bytes();
+  std::vector<uint8_t> buf;
+  for (const auto& t : tensors_) {
+    IMP_RETURN_IF_ERROR(tensor_bytes(t, &buf));
+    out.insert(out.end(), buf.begin(), buf.end());
+  }
+  return out;
 }
 
 Status GgufWriter::write_file(const std::string& path) const {
@@ -135,9 +166,24 @@ Status GgufWriter::write_file(const std::string& path) const {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return invalid_argument("cannot create '" + tmp + "'");
-    const auto bytes = to_bytes();
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) return resource_exhausted("cannot write '" + tmp + "' (disk full?)");
+    auto write = [&](const std::vector<uint8_t>& b) {
+      out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    };
+    write(header_bytes());
+    std::vector<uint8_t> buf;
+    for (const auto& t : tensors_) {
+      Status s = tensor_bytes(t, &buf);
+      if (!s.ok()) {
+        out.close();
+        std::filesystem::remove(tmp);
+        return s;
+      }
+      write(buf);
+    }
+    if (!out) {
+      std::filesystem::remove(tmp);
+      return resource_exhausted("cannot write '" + tmp + "' (disk full?)");
+    }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

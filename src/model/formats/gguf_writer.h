@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,19 @@ class GgufWriter {
   // exactly the tensor's byte size for `type`.
   Status add_tensor(const std::string& name, DType type, const std::vector<int64_t>& ne,
                     std::vector<uint8_t> data);
+  // Adds a tensor whose bytes are produced only while the file is written,
+  // so models larger than memory can be written: fill(dst) must write all
+  // dtype_row_bytes(type, ne[0]) * rows bytes.
+  using Filler = std::function<Status(uint8_t* dst)>;
+  Status add_tensor_lazy(const std::string& name, DType type, const std::vector<int64_t>& ne,
+                         Filler fill);
   // Same, for a float32 tensor.
   Status add_f32_tensor(const std::string& name, const std::vector<int64_t>& ne,
                         const std::vector<float>& values);
 
-  // Serializes to bytes / writes a file (written to a temporary name, then renamed).
-  std::vector<uint8_t> to_bytes() const;
+  // Serializes to bytes / writes a file (written to a temporary name, then
+  // renamed into place). Lazy tensors are filled one at a time.
+  StatusOr<std::vector<uint8_t>> to_bytes() const;
   Status write_file(const std::string& path) const;
 
  private:
@@ -40,8 +48,14 @@ class GgufWriter {
     std::string name;
     DType type;
     std::vector<int64_t> ne;
-    std::vector<uint8_t> data;
+    size_t n_bytes;
+    std::vector<uint8_t> data;  // used when fill is empty
+    Filler fill;
   };
+  Status check_new_tensor(const std::string& name, DType type, const std::vector<int64_t>& ne,
+                          size_t* n_bytes) const;
+  std::vector<uint8_t> header_bytes() const;
+  Status tensor_bytes(const Tensor& t, std::vector<uint8_t>* out) const;
   uint64_t alignment_;
   std::vector<std::pair<std::string, GgufValue>> kvs_;
   std::vector<Tensor> tensors_;

@@ -18,8 +18,12 @@ bool can_quantize(DType type);
 // Converts n elements (n a multiple of the block size) of `type` to float.
 void dequantize_row(DType type, const void* src, float* dst, int64_t n);
 
-// Converts n floats to `type` (round-to-nearest, as llama.cpp's reference
-// quantizers do); dst must hold dtype_row_bytes(type, n) bytes.
+// Converts n floats to `type`; dst must hold dtype_row_bytes(type, n) bytes.
+// Q4_0..Q8_0 and Q8_K use llama.cpp's reference rounding rules (same bytes for
+// ordinary inputs); Q4_K/Q5_K/Q6_K use our own least-squares search (valid
+// ggml blocks, not bit-identical). Block types never write NaN/inf for finite
+// input (scales saturate); F16/BF16 are IEEE conversions (overflow -> inf).
+// Neither pointer needs any alignment.
 void quantize_row(DType type, const float* src, void* dst, int64_t n);
 
 }  // namespace impetus

@@ -1,0 +1,26 @@
+#include "app/loaded_model.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace impetus::app {
+
+StatusOr<LoadedModel> load_model(const LoadOptions& options) {
+  LoadedModel lm;
+  lm.backend = std::make_unique<CpuBackend>(CpuBackendOptions{options.n_threads});
+  IMP_ASSIGN_OR_RETURN(lm.model, Model::load(options.path, *lm.backend));
+  IMP_ASSIGN_OR_RETURN(lm.tokenizer, Tokenizer::from_gguf(lm.model->gguf()));
+  const auto& cfg = lm.model->config();
+  lm.n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min(cfg.n_ctx_train, 4096);
+  const int32_t n_blocks = (lm.n_ctx + options.block_size - 1) / options.block_size;
+  IMP_ASSIGN_OR_RETURN(lm.cache, KvCache::create(*lm.backend, cfg, n_blocks, options.block_size));
+  lm.pool = std::make_unique<BlockPool>(n_blocks);
+  return lm;
+}
+
+int report_error(const Status& status) {
+  std::fprintf(stderr, "impetus: error: %s\n", status.message().c_str());
+  return 1;
+}
+
+}  // namespace impetus::app

@@ -1,0 +1,48 @@
+// CpuBackend: runs every op on the host with a ThreadPool. Weights are used
+// in place from the memory-mapped model file (upload_weight copies nothing).
+// The kernels here are plain scalar loops, split across threads by rows; they
+// double as the reference the faster kernels are checked against.
+#pragma once
+
+#include <memory>
+
+#include "backend/backend.h"
+#include "core/thread_pool.h"
+
+namespace impetus {
+
+struct CpuBackendOptions {
+  int n_threads = 0;  // 0 = one per hardware thread
+};
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const CpuBackendOptions& options = {});
+
+  std::string name() const override { return "cpu"; }
+  ThreadPool& pool() { return pool_; }
+
+  StatusOr<std::unique_ptr<Buffer>> alloc(size_t bytes) override;
+  StatusOr<Tensor> upload_weight(const TensorView& host) override;
+  void write(Tensor& dst, const void* src, size_t bytes) override;
+  void read(const Tensor& src, void* dst, size_t bytes) override;
+  void synchronize() override {}
+
+  void get_rows(const Tensor& table, const int32_t* ids, int64_t n, Tensor& out) override;
+  void matmul(const Tensor& w, const Tensor& x, Tensor& y) override;
+  void add_bias(Tensor& y, const Tensor& bias) override;
+  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
+  void rope(Tensor& x, int32_t n_heads, int32_t head_dim, const int32_t* positions,
+            const RopeParams& p) override;
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
+  void add(const Tensor& a, const Tensor& b, Tensor& out) override;
+  void kv_store(const Tensor& k, const Tensor& v, Tensor& k_cache, Tensor& v_cache,
+                const BatchInfo& batch) override;
+  void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                 const BatchInfo& batch, const AttentionParams& p, Tensor& out) override;
+
+ private:
+  ThreadPool pool_;
+};
+
+}  // namespace impetus
