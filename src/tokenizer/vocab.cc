@@ -115,6 +115,7 @@ Status read_special_ids(const GgufFile& gguf, Vocab& v) {
 Status read_flags(const GgufFile& gguf, Vocab& v) {
   IMP_ASSIGN_OR_RETURN(v.add_bos, gguf.get_bool_or("tokenizer.ggml.add_bos_token", v.add_bos));
   IMP_ASSIGN_OR_RETURN(v.add_eos, gguf.get_bool_or("tokenizer.ggml.add_eos_token", v.add_eos));
+  IMP_ASSIGN_OR_RETURN(v.add_sep, gguf.get_bool_or("tokenizer.ggml.add_sep_token", v.add_sep));
   IMP_ASSIGN_OR_RETURN(v.add_space_prefix,
                        gguf.get_bool_or("tokenizer.ggml.add_space_prefix", v.add_space_prefix));
   IMP_ASSIGN_OR_RETURN(v.chat_template, gguf.get_string_or("tokenizer.chat_template", ""));

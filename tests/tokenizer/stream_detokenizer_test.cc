@@ -44,7 +44,9 @@ TEST(StreamDetokenizer, FourByteCharacterThenText) {
   std::string out;
   for (size_t i = 0; i < emoji.size(); ++i) {
     const std::string got = stream.push(byte_id(*tok, static_cast<uint8_t>(emoji[i])));
-    if (i + 1 < emoji.size()) EXPECT_EQ(got, "") << i;
+    if (i + 1 < emoji.size()) {
+      EXPECT_EQ(got, "") << i;
+    }
     out += got;
   }
   EXPECT_EQ(out, emoji);

@@ -21,8 +21,8 @@ namespace {
 constexpr int kNumCases = 46;  // PROVENANCE.md: 46 strings in every .inp file
 constexpr std::string_view kSeparator = "\n__ggml_vocab_test__\n";
 
-const char* const kVocabs[] = {"llama-spm", "phi-3",    "gpt-2",     "deepseek-coder",
-                               "deepseek-llm", "falcon", "starcoder", "bert-bge"};
+const std::vector<std::string> kVocabs = {"llama-spm",    "phi-3",  "gpt-2",     "deepseek-coder",
+                                          "deepseek-llm", "falcon", "starcoder", "bert-bge"};
 
 std::string vocab_path(const std::string& name, const std::string& suffix) {
   return testing::shared_testdata("vocab/ggml-vocab-" + name + ".gguf" + suffix);
@@ -105,7 +105,7 @@ std::string ids_to_string(const std::vector<int32_t>& ids) {
   return s;
 }
 
-class VocabVectorTest : public ::testing::TestWithParam<std::tuple<const char*, int>> {};
+class VocabVectorTest : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 
 TEST_P(VocabVectorTest, EncodesLikeReference) {
   const std::string name = std::get<0>(GetParam());
@@ -135,7 +135,7 @@ INSTANTIATE_TEST_SUITE_P(All, VocabVectorTest,
                          case_name);
 
 TEST(VocabVectorFiles, EveryVocabHasAllCases) {
-  for (const char* name : kVocabs) {
+  for (const std::string& name : kVocabs) {
     EXPECT_EQ(read_inputs(name).size(), static_cast<size_t>(kNumCases)) << name;
     EXPECT_EQ(read_outputs(name).size(), static_cast<size_t>(kNumCases)) << name;
   }
