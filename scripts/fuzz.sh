@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$(nproc)"
+cmake --build --preset fuzz -j "$(nproc)" --target gguf_fuzz
 work="build/fuzz/corpus"
 mkdir -p "$work/gguf"
 /usr/bin/python3 fuzz/make_seeds.py "$work/gguf"

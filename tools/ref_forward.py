@@ -125,10 +125,16 @@ class Model:
         self.hp = hp = Hparams(g, arch)
         self.dtype = dtype
         self.w = {}
+        self.wtype = {}
         for name in g.tensors:
             self.w[name] = g.tensor(name).astype(dtype)
+            self.wtype[name] = g.tensors[name].type_name
         if "output.weight" not in self.w:
             self.w["output.weight"] = self.w["token_embd.weight"]
+            self.wtype["output.weight"] = self.wtype["token_embd.weight"]
+        # act_quant: emulate engines (llama.cpp, Impetus) that quantize the input of
+        # every matrix product with a quantized weight to int8 blocks of 32.
+        self.act_quant = False
         self.n_vocab = self.w["token_embd.weight"].shape[0]
         self.freq_factors = None
         if "rope_freqs.weight" in self.w:
@@ -218,8 +224,32 @@ def attention(q, k, v, n_past):
     return out.reshape(n, n_head * v.shape[2])
 
 
+FLOAT_TYPES = ("F32", "F16", "BF16", "F64")
+
+
+def fake_quant_q8(x):
+    """x rounded as an int8 activation block of 32 (scale amax/127, round half away
+    from zero), in float32 as the engines compute it, returned as float64."""
+    xf = np.asarray(x, dtype=np.float32)
+    shape = xf.shape
+    b = xf.reshape(-1, 32)
+    d = (np.abs(b).max(axis=1, keepdims=True) / np.float32(127)).astype(np.float32)
+    with np.errstate(divide="ignore"):
+        inv = np.where(d != 0, np.float32(1) / d, np.float32(0)).astype(np.float32)
+    v = (b * inv).astype(np.float32)
+    q = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
+    return (q.astype(np.float64) * d.astype(np.float64)).reshape(shape)
+
+
+def _matmul(m, name, x):
+    if m.act_quant and m.wtype.get(name, "F32") not in FLOAT_TYPES:
+        x = fake_quant_q8(x)
+    return x @ m.w[name].T
+
+
 def _linear(m, il, name, x):
-    y = x @ m.layer(il, name + ".weight").T
+    m.layer(il, name + ".weight")  # raises if missing
+    y = _matmul(m, "blk.%d.%s.weight" % (il, name), x)
     b = m.layer(il, name + ".bias", required=False)
     return y if b is None else y + b
 
@@ -269,7 +299,7 @@ def forward(model, token_ids, cache=None):
             act = gate / (1.0 + np.exp(-gate))
         x = x + _linear(m, il, "ffn_down", act * up)
     x = rms_norm(x, m.w["output_norm.weight"], hp.eps)
-    return x @ m.w["output.weight"].T
+    return _matmul(m, "output.weight", x)
 
 
 def generate_greedy(model, prompt_ids, n_steps, stop_at_eos=False):
@@ -374,6 +404,8 @@ def _parse_args(argv):
     ap.add_argument("--stop-eos", action="store_true", help="stop greedy decoding at EOS")
     ap.add_argument("--perplexity", nargs="?", const="", default=None, metavar="TEXT",
                     help="perplexity mode; ids come from --tokens-file (TEXT is only recorded)")
+    ap.add_argument("--act-quant", action="store_true",
+                    help="quantize the input of quantized-weight matrix products to int8 blocks of 32")
     ap.add_argument("--ctx", type=int, default=512, help="perplexity context size")
     ap.add_argument("--chunks", type=int, default=-1, help="max perplexity chunks (-1 = all)")
     bos = ap.add_mutually_exclusive_group()
@@ -401,6 +433,7 @@ def main(argv):
         sys.stderr.write("give --tokens or --tokens-file\n")
         return 2
     m = load_model(a.model)
+    m.act_quant = a.act_quant
     if a.perplexity is not None:
         return _run_perplexity(m, a, ids)
     logits = forward(m, ids)

@@ -66,6 +66,12 @@ class Backend {
   virtual void get_rows(const Tensor& table, const int32_t* ids, int64_t n, Tensor& out) = 0;
   // y {n_out, n_tok} = x {n_in, n_tok} . w^T, w {n_in, n_out}.
   virtual void matmul(const Tensor& w, const Tensor& x, Tensor& y) = 0;
+  // Several weights applied to the same input in one go (q/k/v, gate/up):
+  // ys[i] = x . ws[i]^T. Backends may share the input's preparation and the
+  // parallel region; the default runs matmul n times.
+  virtual void matmul_n(const Tensor* ws, int n, const Tensor& x, Tensor* ys) {
+    for (int i = 0; i < n; ++i) matmul(ws[i], x, ys[i]);
+  }
   // y[t] += bias for every row t; bias {ne0}.
   virtual void add_bias(Tensor& y, const Tensor& bias) = 0;
   // y = x / rms(x) * w, per row of ne[0] elements; w {ne0} (F32). y may alias x.

@@ -2,15 +2,18 @@
 // (no respawning per op). parallel_for(n, fn) runs fn(i) for i in [0, n)
 // across the workers and the calling thread, and returns when all are done.
 //
+// A forward pass issues hundreds of small parallel jobs per token, so a new
+// job must reach the workers in well under a microsecond: workers spin on an
+// atomic job counter for a short while after each job (kSpinIterations), then
+// sleep on it (std::atomic::wait, a futex on Linux) until the next job.
+//
 //   pool.parallel_for(n_rows, [&](int64_t r) { ... });
 //   pool.run([&](int thread_index, int n_threads) { ... });  // one call per thread
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -27,6 +30,7 @@ class ThreadPool {
   int n_threads() const { return n_threads_; }
 
   // Calls fn(thread_index, n_threads) once on every thread; blocks until all return.
+  // Not reentrant: call it from one thread at a time, never from inside a job.
   void run(const std::function<void(int, int)>& fn);
 
   // Calls fn(i) for every i in [0, n), split in contiguous chunks across threads.
@@ -38,15 +42,14 @@ class ThreadPool {
  private:
   void worker_loop(int index);
 
+  static constexpr int kSpinIterations = 1 << 15;
+
   int n_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
   const std::function<void(int, int)>* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  alignas(64) std::atomic<uint64_t> generation_{0};  // bumped for every job
+  alignas(64) std::atomic<int> pending_{0};          // workers still running the job
+  alignas(64) std::atomic<bool> stop_{false};
 };
 
 }  // namespace impetus

@@ -47,9 +47,11 @@ void Model::run_layer(int il, const ForwardBatch& batch, KvCache& cache, int64_t
 
   // Attention block.
   be.rms_norm(x, l.attn_norm, c.rms_eps, xn);
-  be.matmul(l.wq, xn, q);
-  be.matmul(l.wk, xn, k);
-  be.matmul(l.wv, xn, v);
+  {
+    const Tensor ws[3] = {l.wq, l.wk, l.wv};
+    Tensor ys[3] = {q, k, v};
+    be.matmul_n(ws, 3, xn, ys);
+  }
   if (present(l.bq)) be.add_bias(q, l.bq);
   if (present(l.bk)) be.add_bias(k, l.bk);
   if (present(l.bv)) be.add_bias(v, l.bv);
@@ -74,8 +76,11 @@ void Model::run_layer(int il, const ForwardBatch& batch, KvCache& cache, int64_t
   // Feed-forward block.
   Tensor gate = s.gate.rows(0, n_tok), up = s.up.rows(0, n_tok);
   be.rms_norm(x, l.ffn_norm, c.rms_eps, xn);
-  be.matmul(l.w_gate, xn, gate);
-  be.matmul(l.w_up, xn, up);
+  {
+    const Tensor ws[2] = {l.w_gate, l.w_up};
+    Tensor ys[2] = {gate, up};
+    be.matmul_n(ws, 2, xn, ys);
+  }
   be.swiglu(gate, up, gate);
   be.matmul(l.w_down, gate, xn);
   be.add(x, xn, x);

@@ -1,7 +1,6 @@
 // SpmModel: bigram merging by score over a linked list of symbols.
 #include "tokenizer/spm_model.h"
 
-#include <algorithm>
 #include <queue>
 
 #include "tokenizer/utf8.h"
@@ -60,8 +59,9 @@ class SpmSession {
     size_t offset = 0;
     int32_t index = 0;
     while (offset < text_.size()) {
-      const size_t len =
-          std::min(utf8_sequence_length(static_cast<uint8_t>(text_[offset])), text_.size() - offset);
+      // A character, or one maximal ill-formed subpart (which no token
+      // matches, so it falls back to bytes).
+      const size_t len = utf8_decode(text_, offset).len;
       Symbol s;
       s.prev = index - 1;
       s.next = offset + len == text_.size() ? -1 : index + 1;

@@ -3,7 +3,10 @@
 // characters; adjacent pairs whose concatenation is a vocabulary token are
 // merged, highest token score first (leftmost on ties), until no pair
 // merges; a final piece that is not a token falls back to its bytes
-// (<0xAB> tokens).
+// (<0xAB> tokens). On ill-formed UTF-8 the characters are cut by the
+// Unicode "maximal subpart" rule (llama.cpp trusts the lead byte instead),
+// so that a stray lead byte cannot swallow the next character and the
+// encoding stays byte-exact; well-formed text tokenizes identically.
 //
 // The caller prepares the text: the optional space prefix and every ' '
 // replaced by U+2581 '▁' (see Tokenizer::encode).

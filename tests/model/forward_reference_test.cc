@@ -1,10 +1,18 @@
 // The forward pass against the independent numpy reference (tools/ref_forward.py)
 // on tiny random models of every family and weight type.
 //
+// The reference runs on the same (dequantized) weights. For quantized weight
+// types the CPU kernels also round the input of each matrix product to int8
+// blocks (as llama.cpp does), so those models are compared with the
+// reference doing the same rounding (--act-quant), and loosely against the
+// exact-activation reference to bound what that rounding costs.
 // Tolerances (max |ours - ref| / max |ref| over all logits): 1e-4 for F32
-// weights; 2e-3 for F16/BF16/quantized weights, where the reference runs on
-// the same dequantized weights, so the error only comes from float32
-// arithmetic order. Greedy ids must be identical.
+// weights; 1e-3 for F16/BF16 weights (float32 summation order only); 5e-3 for
+// quantized weights against the act-quant reference (summation order, plus an
+// activation that sits on a rounding boundary may land one int8 step away
+// from the reference's); 5e-2 for quantized
+// weights against the exact-activation reference. Greedy ids must be identical
+// to the matching reference.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -46,11 +54,17 @@ TEST_P(ForwardReferenceTest, LogitsAndGreedyMatchNumpy) {
   const auto tokens = random_tokens(12, h.n_vocab(), 7);
   const auto ours = h.logits_all(tokens);
   const auto greedy = h.greedy(tokens, 8);
-  auto ref = run_reference(path, tokens, h.n_vocab(), 8);
+  const bool quantized = dtype_info(c.type).is_quantized;
+  auto ref = run_reference(path, tokens, h.n_vocab(), 8, quantized);
   ASSERT_TRUE(ref.ok) << ref.error;
-  const double tol = c.type == DType::kF32 ? 1e-4 : 2e-3;
+  const double tol = c.type == DType::kF32 ? 1e-4 : quantized ? 5e-3 : 1e-3;
   EXPECT_LT(max_rel_error(ours, ref.logits), tol);
   EXPECT_EQ(greedy, ref.generated);
+  if (quantized) {
+    auto exact = run_reference(path, tokens, h.n_vocab());
+    ASSERT_TRUE(exact.ok) << exact.error;
+    EXPECT_LT(max_rel_error(ours, exact.logits), 5e-2);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -22,7 +22,7 @@ int run_command(const std::string& cmd, std::string* out) {
 }
 
 ReferenceOutput run_reference(const std::string& model_path, const std::vector<int32_t>& tokens,
-                              int32_t n_vocab, int32_t greedy_steps) {
+                              int32_t n_vocab, int32_t greedy_steps, bool act_quant) {
   ReferenceOutput r;
   std::string ids;
   for (int32_t t : tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
@@ -30,6 +30,7 @@ ReferenceOutput run_reference(const std::string& model_path, const std::vector<i
   std::string cmd = reference_python() + " " + source_path("tools/ref_forward.py") + " " +
                     model_path + " --tokens " + ids + " --out " + bin + " --out-dtype f32 --json";
   if (greedy_steps > 0) cmd += " --greedy " + std::to_string(greedy_steps);
+  if (act_quant) cmd += " --act-quant";
   std::string out;
   const int rc = run_command(cmd + " 2>&1", &out);
   if (rc != 0) {

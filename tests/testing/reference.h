@@ -15,8 +15,10 @@ struct ReferenceOutput {
   std::string error;
 };
 
+// act_quant: the reference quantizes the input of every quantized-weight matrix
+// product to int8 blocks of 32, as the engine's CPU kernels do.
 ReferenceOutput run_reference(const std::string& model_path, const std::vector<int32_t>& tokens,
-                              int32_t n_vocab, int32_t greedy_steps = 0);
+                              int32_t n_vocab, int32_t greedy_steps = 0, bool act_quant = false);
 
 // Runs a shell command, returning its exit status and capturing stdout.
 int run_command(const std::string& cmd, std::string* out);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 
 #include "tokenizer/test_vocabs.h"
 #include "tokenizer/tokenizer.h"
@@ -189,6 +190,30 @@ TEST(Bert, PreTokenizer) {
             (std::vector<std::string>{"fuhrer", ",", "y", "'", "all", "!", "\xE6\x88\x91",
                                       "\xE6\x83\xB3", "ab"}));
   EXPECT_EQ(bert_pre_tokenize("  "), std::vector<std::string>{});
+}
+
+// Arbitrary bytes (ill-formed UTF-8, NULs, special-token fragments) never
+// crash and give ids inside the vocabulary; SPM stays byte-exact (checked on
+// llama-spm without parse_special: there no special token can split the text).
+TEST(Robustness, RandomBytes) {
+  std::mt19937 rng(1234);
+  const std::string alphabet =
+      std::string("ab <s></s>|<|end|>\n\t\xE2\x96\x81\xC3\xF0\x9F") + std::string(1, '\0');
+  for (const char* name : {"llama-spm", "phi-3", "gpt-2", "deepseek-coder", "bert-bge"}) {
+    const Tokenizer* tok = vocab_tokenizer(name);
+    ASSERT_NE(tok, nullptr) << name;
+    for (int iter = 0; iter < 200; ++iter) {
+      std::string text(rng() % 40, '\0');
+      for (char& c : text) {
+        c = rng() % 2 ? static_cast<char>(rng() % 256) : alphabet[rng() % alphabet.size()];
+      }
+      const Ids ids = tok->encode(text, iter % 2 == 0, iter % 3 == 0);
+      for (int32_t id : ids) ASSERT_TRUE(id >= 0 && id < tok->n_vocab()) << name;
+      if (std::string(name) == "llama-spm" && iter % 3 != 0) {
+        EXPECT_EQ(tok->decode(ids), text) << name << " iteration " << iter;
+      }
+    }
+  }
 }
 
 std::string text_of_size(size_t n_bytes) {

@@ -30,7 +30,9 @@ int default_threads(int requested) {
 
 }  // namespace
 
-CpuBackend::CpuBackend(const CpuBackendOptions& options) : pool_(default_threads(options.n_threads)) {}
+CpuBackend::CpuBackend(const CpuBackendOptions& options)
+    : pool_(default_threads(options.n_threads)),
+      kernels_(&cpu::kernel_table(options.isa.value_or(cpu::default_isa()))) {}
 
 StatusOr<std::unique_ptr<Buffer>> CpuBackend::alloc(size_t bytes) {
   const size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
@@ -51,7 +53,12 @@ void CpuBackend::read(const Tensor& src, void* dst, size_t bytes) { std::memcpy(
 void CpuBackend::get_rows(const Tensor& table, const int32_t* ids, int64_t n, Tensor& out) {
   cpu::get_rows(pool_, table, ids, n, out);
 }
-void CpuBackend::matmul(const Tensor& w, const Tensor& x, Tensor& y) { cpu::matmul(pool_, w, x, y); }
+void CpuBackend::matmul(const Tensor& w, const Tensor& x, Tensor& y) {
+  cpu::matmul_n(pool_, *kernels_, scratch_, &w, 1, x, &y);
+}
+void CpuBackend::matmul_n(const Tensor* ws, int n, const Tensor& x, Tensor* ys) {
+  cpu::matmul_n(pool_, *kernels_, scratch_, ws, n, x, ys);
+}
 void CpuBackend::add_bias(Tensor& y, const Tensor& bias) { cpu::add_bias(pool_, y, bias); }
 void CpuBackend::rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) {
   cpu::rms_norm(pool_, x, w, eps, y);

@@ -1,18 +1,24 @@
 // CpuBackend: runs every op on the host with a ThreadPool. Weights are used
 // in place from the memory-mapped model file (upload_weight copies nothing).
-// The kernels here are plain scalar loops, split across threads by rows; they
-// double as the reference the faster kernels are checked against.
+// Matrix products go through the kernel table of an instruction-set level
+// (scalar, AVX2, AVX-512, NEON), picked at start from what the CPU supports.
 #pragma once
 
 #include <memory>
 
+#include <optional>
+
 #include "backend/backend.h"
+#include "backend/cpu/isa.h"
+#include "backend/cpu/kernels.h"
+#include "backend/cpu/matmul.h"
 #include "core/thread_pool.h"
 
 namespace impetus {
 
 struct CpuBackendOptions {
-  int n_threads = 0;  // 0 = one per hardware thread
+  int n_threads = 0;             // 0 = one per hardware thread
+  std::optional<cpu::Isa> isa;   // unset = the best this CPU supports (cpu::default_isa())
 };
 
 class CpuBackend final : public Backend {
@@ -21,6 +27,7 @@ class CpuBackend final : public Backend {
 
   std::string name() const override { return "cpu"; }
   ThreadPool& pool() { return pool_; }
+  cpu::Isa isa() const { return kernels_->isa; }
 
   StatusOr<std::unique_ptr<Buffer>> alloc(size_t bytes) override;
   StatusOr<Tensor> upload_weight(const TensorView& host) override;
@@ -30,6 +37,7 @@ class CpuBackend final : public Backend {
 
   void get_rows(const Tensor& table, const int32_t* ids, int64_t n, Tensor& out) override;
   void matmul(const Tensor& w, const Tensor& x, Tensor& y) override;
+  void matmul_n(const Tensor* ws, int n, const Tensor& x, Tensor* ys) override;
   void add_bias(Tensor& y, const Tensor& bias) override;
   void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
   void rope(Tensor& x, int32_t n_heads, int32_t head_dim, const int32_t* positions,
@@ -43,6 +51,8 @@ class CpuBackend final : public Backend {
 
  private:
   ThreadPool pool_;
+  const cpu::KernelTable* kernels_;
+  cpu::MatmulScratch scratch_;
 };
 
 }  // namespace impetus

@@ -1,13 +1,29 @@
 // Elementwise ops: add, add_bias, swiglu (silu(gate) * up).
 #include <cmath>
+#include <functional>
 
 #include "backend/cpu/ops.h"
 
 namespace impetus::cpu {
+namespace {
+
+// Below this many elements an elementwise op runs on the calling thread: a
+// parallel region costs more than the work.
+constexpr int64_t kParallelMin = 1 << 15;
+
+void for_ranges(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n < kParallelMin) {
+    fn(0, n);
+  } else {
+    pool.parallel_ranges(n, fn);
+  }
+}
+
+}  // namespace
 
 void add(ThreadPool& pool, const Tensor& a, const Tensor& b, Tensor& out) {
   const int64_t n = a.n_elements();
-  pool.parallel_ranges(n, [&](int64_t i0, int64_t i1) {
+  for_ranges(pool, n, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) out.f32()[i] = a.f32()[i] + b.f32()[i];
   });
 }
@@ -15,15 +31,14 @@ void add(ThreadPool& pool, const Tensor& a, const Tensor& b, Tensor& out) {
 void add_bias(ThreadPool& pool, Tensor& y, const Tensor& bias) {
   const int64_t n = y.ne[0];
   IMP_CHECK(bias.ne[0] == n && bias.type == DType::kF32, "bias shape/type mismatch");
-  pool.parallel_for(y.n_rows(), [&](int64_t r) {
-    float* row = y.f32() + r * n;
-    for (int64_t i = 0; i < n; ++i) row[i] += bias.f32()[i];
+  for_ranges(pool, y.n_rows() * n, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) y.f32()[i] += bias.f32()[i % n];
   });
 }
 
 void swiglu(ThreadPool& pool, const Tensor& gate, const Tensor& up, Tensor& out) {
   const int64_t n = gate.n_elements();
-  pool.parallel_ranges(n, [&](int64_t i0, int64_t i1) {
+  for_ranges(pool, n, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const float g = gate.f32()[i];
       out.f32()[i] = g / (1.0f + std::exp(-g)) * up.f32()[i];

@@ -1,51 +1,120 @@
-// matmul: y {n_out, n_tok} = x {n_in, n_tok} . w^T for a weight w {n_in, n_out}
-// of any supported dtype. Scalar reference: each thread takes a range of
-// weight rows, dequantizes each row once and dots it with every token.
+// matmul: y {n_out, n_tok} = x {n_in, n_tok} . w^T for weights w {n_in, n_out}
+// in their stored type, through the kernel table of the backend's ISA.
+//
+// The activations are converted once per call to the format the weight type
+// wants (Q8 blocks for quantized weights). Few tokens (decode): threads take
+// chunks of weight rows and dot each with every token. Many tokens (prefill):
+// threads take tiles of kTileRows weight rows x all tokens and run the ISA's
+// GEMM kernel on them, so each weight tile is read from memory once and
+// reused across the tokens from cache.
+#include <algorithm>
+#include <atomic>
 #include <vector>
 
-#include "backend/cpu/ops.h"
+#include "backend/cpu/matmul.h"
 #include "tensor/quant/quant.h"
 
 namespace impetus::cpu {
-
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) {
-  // Four partial sums: keeps the compiler free to vectorize and the error small.
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
+constexpr int64_t kGemmMinTokens = 4;   // below: vec_dot per row and token
+constexpr int64_t kTileRows = 16;       // weight rows per prefill tile
+constexpr int64_t kTileTokens = 64;     // tokens per prefill tile
+
+struct Job {
+  const Tensor* w;
+  Tensor* y;
+  const uint8_t* act;  // activation rows in this weight's format
+  size_t act_stride;
+  const TypeKernels* k;
+};
+
+void run_rows(const Job& j, int64_t r0, int64_t r1, int64_t n_tok) {
+  const int64_t n_in = j.w->ne[0], n_out = j.w->ne[1];
+  const size_t w_stride = static_cast<size_t>(j.w->row_bytes());
+  const auto* wb = static_cast<const uint8_t*>(j.w->data);
+  float* ys = j.y->f32();
+  if (n_tok < kGemmMinTokens || j.k->gemm == nullptr) {
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t t = 0; t < n_tok; ++t) {
+        ys[t * n_out + r] = j.k->vec_dot(n_in, wb + r * w_stride, j.act + t * j.act_stride);
+      }
+    }
+    return;
   }
-  for (; i < n; ++i) s0 += a[i] * b[i];
-  return (s0 + s1) + (s2 + s3);
+  for (int64_t t0 = 0; t0 < n_tok; t0 += kTileTokens) {
+    const int64_t nt = std::min(kTileTokens, n_tok - t0);
+    j.k->gemm(n_in, r1 - r0, nt, wb + r0 * w_stride, w_stride, j.act + t0 * j.act_stride,
+              j.act_stride, ys + t0 * n_out + r0, static_cast<size_t>(n_out));
+  }
+}
+
+// Weights without kernels (rare types): dequantize each row, dot in float.
+void run_dequant(const Tensor& w, const Tensor& x, Tensor& y, int64_t r0, int64_t r1) {
+  const int64_t n_in = w.ne[0], n_out = w.ne[1], n_tok = x.ne[1];
+  std::vector<float> row(static_cast<size_t>(n_in));
+  for (int64_t r = r0; r < r1; ++r) {
+    dequantize_row(w.type, static_cast<const uint8_t*>(w.data) + r * w.row_bytes(), row.data(), n_in);
+    for (int64_t t = 0; t < n_tok; ++t) {
+      float s = 0;
+      for (int64_t i = 0; i < n_in; ++i) s += row[i] * x.f32()[t * n_in + i];
+      y.f32()[t * n_out + r] = s;
+    }
+  }
 }
 
 }  // namespace
 
-void matmul(ThreadPool& pool, const Tensor& w, const Tensor& x, Tensor& y) {
-  const int64_t n_in = w.ne[0];
-  const int64_t n_out = w.ne[1];
-  const int64_t n_tok = x.ne[1];
-  IMP_CHECK(x.ne[0] == n_in && y.ne[0] == n_out && y.ne[1] == n_tok, "matmul shape mismatch");
-  const auto* wb = static_cast<const uint8_t*>(w.data);
-  const int64_t row_bytes = w.row_bytes();
-  const float* xs = x.f32();
-  float* ys = y.f32();
-  pool.parallel_ranges(n_out, [&](int64_t r0, int64_t r1) {
-    std::vector<float> row(static_cast<size_t>(n_in));
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* wr;
-      if (w.type == DType::kF32) {
-        wr = reinterpret_cast<const float*>(wb + r * row_bytes);
+void MatmulScratch::reserve(size_t bytes) {
+  if (q8.size() < bytes) q8.resize(bytes + 64);
+}
+
+void matmul_n(ThreadPool& pool, const KernelTable& kt, MatmulScratch& scratch, const Tensor* ws,
+              int n, const Tensor& x, Tensor* ys) {
+  const int64_t n_in = x.ne[0], n_tok = x.ne[1];
+  bool need_q8 = false;
+  for (int i = 0; i < n; ++i) {
+    IMP_CHECK(ws[i].ne[0] == n_in && ys[i].ne[0] == ws[i].ne[1] && ys[i].ne[1] == n_tok,
+              "matmul shape mismatch");
+    need_q8 |= kt.of(ws[i].type).act == ActFormat::kQ8 && kt.of(ws[i].type).vec_dot != nullptr;
+  }
+  const size_t q8_stride = act_row_bytes(ActFormat::kQ8, n_in);
+  uint8_t* q8 = nullptr;
+  if (need_q8) {
+    scratch.reserve(q8_stride * static_cast<size_t>(n_tok));
+    q8 = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch.q8.data()) + 63) & ~uintptr_t{63});
+    auto quantize = [&](int64_t t) { kt.quantize_q8(x.f32() + t * n_in, n_in, q8 + t * q8_stride); };
+    if (n_tok >= 4) {
+      pool.parallel_for(n_tok, quantize);
+    } else {
+      for (int64_t t = 0; t < n_tok; ++t) quantize(t);
+    }
+  }
+  std::vector<Job> jobs;
+  std::vector<int64_t> first_chunk{0};  // chunk index where each job starts
+  const int64_t chunk_rows = n_tok < kGemmMinTokens ? 32 : kTileRows;
+  for (int i = 0; i < n; ++i) {
+    const TypeKernels& k = kt.of(ws[i].type);
+    const bool q = k.act == ActFormat::kQ8;
+    jobs.push_back({&ws[i], &ys[i], q ? q8 : static_cast<const uint8_t*>(x.data),
+                    q ? q8_stride : static_cast<size_t>(n_in) * sizeof(float), &k});
+    first_chunk.push_back(first_chunk.back() + (ws[i].ne[1] + chunk_rows - 1) / chunk_rows);
+  }
+  std::atomic<int64_t> next{0};
+  const int64_t n_chunks = first_chunk.back();
+  pool.run([&](int, int) {
+    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < n_chunks;
+         c = next.fetch_add(1, std::memory_order_relaxed)) {
+      const size_t ji = static_cast<size_t>(
+          std::upper_bound(first_chunk.begin(), first_chunk.end(), c) - first_chunk.begin() - 1);
+      const Job& j = jobs[ji];
+      const int64_t r0 = (c - first_chunk[ji]) * chunk_rows;
+      const int64_t r1 = std::min(j.w->ne[1], r0 + chunk_rows);
+      if (j.k->vec_dot == nullptr) {
+        run_dequant(*j.w, x, *j.y, r0, r1);
       } else {
-        dequantize_row(w.type, wb + r * row_bytes, row.data(), n_in);
-        wr = row.data();
+        run_rows(j, r0, r1, n_tok);
       }
-      for (int64_t t = 0; t < n_tok; ++t) ys[t * n_out + r] = dot(wr, xs + t * n_in, n_in);
     }
   });
 }

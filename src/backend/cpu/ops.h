@@ -8,7 +8,6 @@
 namespace impetus::cpu {
 
 void get_rows(ThreadPool& pool, const Tensor& table, const int32_t* ids, int64_t n, Tensor& out);
-void matmul(ThreadPool& pool, const Tensor& w, const Tensor& x, Tensor& y);
 void rms_norm(ThreadPool& pool, const Tensor& x, const Tensor& w, float eps, Tensor& y);
 void rope(ThreadPool& pool, Tensor& x, int32_t n_heads, int32_t head_dim, const int32_t* positions,
           const RopeParams& p);

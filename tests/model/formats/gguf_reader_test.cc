@@ -46,6 +46,11 @@ TEST(GgufReader, ReadsEveryVocabFile) {
   }
 }
 
+template <typename T>
+void poke(std::vector<uint8_t>& b, size_t off, T v) {
+  std::memcpy(b.data() + off, &v, sizeof(T));
+}
+
 std::vector<uint8_t> sample_file() {
   GgufWriter w;
   w.set("k.u8", GgufValue{GgufType::kUint8, 0, 200});
@@ -95,6 +100,17 @@ TEST(GgufReader, WriterRoundTripsEveryValueType) {
   EXPECT_EQ(reinterpret_cast<const float*>(g.find_tensor("t1")->data)[4], 5.0f);
 }
 
+TEST(GgufReader, ReadsVersion2AndRejectsVersion1) {
+  auto bytes = sample_file();
+  poke<uint32_t>(bytes, 4, 2);  // v2 differs from v3 only in what v3 allows (big-endian files)
+  auto v2 = GgufFile::parse(bytes);
+  ASSERT_TRUE(v2.ok()) << v2.status().to_string();
+  EXPECT_EQ((*v2)->version(), 2u);
+  EXPECT_EQ((*v2)->get_string("k.str").value(), "héllo");
+  poke<uint32_t>(bytes, 4, 1);  // v1 used 32-bit counts: refused, not misread
+  EXPECT_EQ(GgufFile::parse(bytes).status().code(), StatusCode::kUnimplemented);
+}
+
 TEST(GgufReader, EveryTruncationIsAnError) {
   const auto bytes = sample_file();
   for (size_t n = 0; n < bytes.size(); ++n) {
@@ -106,11 +122,6 @@ TEST(GgufReader, EveryTruncationIsAnError) {
       EXPECT_EQ(f.status().code(), StatusCode::kDataLoss) << f.status().to_string();
     }
   }
-}
-
-template <typename T>
-void poke(std::vector<uint8_t>& b, size_t off, T v) {
-  std::memcpy(b.data() + off, &v, sizeof(T));
 }
 
 TEST(GgufReader, HostileHeaders) {
