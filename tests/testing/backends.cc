@@ -1,12 +1,17 @@
 #include "testing/backends.h"
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/isa.h"
 
 namespace impetus::testing {
 
 std::vector<BackendCase> all_test_backends() {
   std::vector<BackendCase> cases;
-  cases.push_back({"cpu", [] { return std::make_unique<CpuBackend>(CpuBackendOptions{2}); }});
+  // The CPU backend at every instruction-set level this machine supports.
+  for (cpu::Isa isa : cpu::supported_isas()) {
+    cases.push_back({std::string("cpu_") + cpu::isa_name(isa),
+                     [isa] { return std::make_unique<CpuBackend>(CpuBackendOptions{2, isa}); }});
+  }
   return cases;
 }
 

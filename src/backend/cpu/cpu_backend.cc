@@ -77,7 +77,7 @@ void CpuBackend::kv_store(const Tensor& k, const Tensor& v, Tensor& k_cache, Ten
 }
 void CpuBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                            const BatchInfo& batch, const AttentionParams& p, Tensor& out) {
-  cpu::attention(pool_, q, k_cache, v_cache, batch, p, out);
+  cpu::attention(pool_, *kernels_, q, k_cache, v_cache, batch, p, out);
 }
 
 }  // namespace impetus

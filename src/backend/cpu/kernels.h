@@ -45,6 +45,16 @@ using VecDotFn = float (*)(int64_t n, const void* w_row, const void* act_row);
 using GemmFn = void (*)(int64_t n, int64_t nr, int64_t nt, const uint8_t* w, size_t w_stride,
                         const uint8_t* act, size_t act_stride, float* out, size_t out_stride);
 
+// Attention over the KV cache (F32 or F16 rows): a key row dotted with a
+// float query, and acc += a * value row.
+using KvDotFn = float (*)(int64_t n, const void* k_row, const float* q);
+using KvAxpyFn = void (*)(int64_t n, float a, const void* v_row, float* acc);
+
+struct KvKernels {
+  KvDotFn dot = nullptr;
+  KvAxpyFn axpy = nullptr;
+};
+
 struct TypeKernels {
   ActFormat act = ActFormat::kF32;
   VecDotFn vec_dot = nullptr;  // null: the type has no matrix kernels
@@ -57,8 +67,12 @@ struct KernelTable {
   Isa isa = Isa::kScalar;
   QuantizeActFn quantize_q8 = nullptr;
   TypeKernels types[kMaxDTypes];
+  KvKernels kv_f32, kv_f16;  // for F32 and F16 KV caches
 
   const TypeKernels& of(DType t) const { return types[static_cast<uint32_t>(t)]; }
+  const KvKernels& kv(DType cache_type) const {
+    return cache_type == DType::kF16 ? kv_f16 : kv_f32;
+  }
 };
 
 // The table for a level (which must be supported by this CPU and build).

@@ -200,6 +200,27 @@ float dot_q6_k(int64_t n, const void* w, const void* act) {
   return sum;
 }
 
+float kv_dot_f32(int64_t n, const void* k, const float* q) {
+  const auto* kf = static_cast<const float*>(k);
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += kf[i] * q[i];
+  return s;
+}
+float kv_dot_f16(int64_t n, const void* k, const float* q) {
+  const auto* kh = static_cast<const uint16_t*>(k);
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += f16_to_f32(kh[i]) * q[i];
+  return s;
+}
+void kv_axpy_f32(int64_t n, float a, const void* v, float* acc) {
+  const auto* vf = static_cast<const float*>(v);
+  for (int64_t i = 0; i < n; ++i) acc[i] += a * vf[i];
+}
+void kv_axpy_f16(int64_t n, float a, const void* v, float* acc) {
+  const auto* vh = static_cast<const uint16_t*>(v);
+  for (int64_t i = 0; i < n; ++i) acc[i] += a * f16_to_f32(vh[i]);
+}
+
 void set(KernelTable& t, DType type, ActFormat act, VecDotFn dot) {
   t.types[static_cast<uint32_t>(type)] = TypeKernels{act, dot, nullptr};
 }
@@ -209,6 +230,8 @@ void set(KernelTable& t, DType type, ActFormat act, VecDotFn dot) {
 void fill_scalar_kernels(KernelTable& t) {
   t.isa = Isa::kScalar;
   t.quantize_q8 = &quantize_q8;
+  t.kv_f32 = {&kv_dot_f32, &kv_axpy_f32};
+  t.kv_f16 = {&kv_dot_f16, &kv_axpy_f16};
   set(t, DType::kF32, ActFormat::kF32, &dot_f32);
   set(t, DType::kF16, ActFormat::kF32, &dot_f16);
   set(t, DType::kBF16, ActFormat::kF32, &dot_bf16);

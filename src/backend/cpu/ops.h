@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backend/backend.h"
+#include "backend/cpu/kernels.h"
 #include "core/thread_pool.h"
 
 namespace impetus::cpu {
@@ -16,7 +17,7 @@ void add(ThreadPool& pool, const Tensor& a, const Tensor& b, Tensor& out);
 void add_bias(ThreadPool& pool, Tensor& y, const Tensor& bias);
 void kv_store(ThreadPool& pool, const Tensor& k, const Tensor& v, Tensor& k_cache, Tensor& v_cache,
               const BatchInfo& batch);
-void attention(ThreadPool& pool, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+void attention(ThreadPool& pool, const KernelTable& kt, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                const BatchInfo& batch, const AttentionParams& p, Tensor& out);
 
 }  // namespace impetus::cpu
