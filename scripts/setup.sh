@@ -7,8 +7,10 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libicu-dev
+  libcli11-dev nlohmann-json3-dev libicu-dev libboost-dev
   python3 python3-numpy python3-jinja2
+  g++-aarch64-linux-gnu qemu-user
+  curl tmux
 )
 
 missing=()
@@ -18,8 +20,13 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# Node.js and npm run the end-to-end tests with the official OpenAI SDK; any
+# Node.js >= 18 will do, so an already installed one is kept.
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all ${#PACKAGES[@]} packages present"
+  echo "setup: all packages present"
   exit 0
 fi
 
