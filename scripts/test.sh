@@ -8,5 +8,9 @@ scripts/setup.sh
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$(nproc)"
 /usr/bin/python3 tools/test_ref.py
+bash scripts/test_neon.sh
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}" scripts/fuzz.sh
+# End-to-end tests with real clients (official OpenAI SDK, curl, tmux).
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/e2e && IMPETUS_BIN="$PWD/../../build/ci/src/impetus" node --test --test-concurrency=1)
 ctest --preset ci -j "$(nproc)"

@@ -1,10 +1,12 @@
 // `impetus info -m MODEL`: what a GGUF file holds: architecture, sizes,
-// tensor types, tokenizer, chat template.
+// tensor types, tokenizer, chat template. `impetus info --hardware`: the
+// machine (app/hardware_info.h).
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "app/hardware_info.h"
 #include "app/loaded_model.h"
 #include "model/arch/arch.h"
 #include "model/formats/gguf_reader.h"
@@ -16,6 +18,7 @@ struct InfoArgs {
   std::string model;
   bool json = false;
   bool all_metadata = false;
+  bool hardware = false;
 };
 
 nlohmann::json describe(const GgufFile& g) {
@@ -52,7 +55,19 @@ nlohmann::json describe(const GgufFile& g) {
   return j;
 }
 
+int run_hardware(const InfoArgs& a) {
+  const nlohmann::json hw = describe_hardware();
+  if (a.json) {
+    std::puts(hw.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    print_hardware(hw);
+  }
+  return 0;
+}
+
 int run_info(const InfoArgs& a) {
+  if (a.hardware) return run_hardware(a);
+  if (a.model.empty()) return report_error(invalid_argument("info needs -m MODEL or --hardware"));
   auto g = GgufFile::open(a.model);
   if (!g.ok()) return report_error(g.status());
   nlohmann::json j = describe(**g);
@@ -91,8 +106,11 @@ int run_info(const InfoArgs& a) {
 
 void register_info(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<InfoArgs>();
-  auto* cmd = app.add_subcommand("info", "Describe a GGUF model file");
-  cmd->add_option("-m,--model", args->model, "GGUF file")->required();
+  auto* cmd = app.add_subcommand("info", "Describe a GGUF model file, or this machine");
+  auto* model = cmd->add_option("-m,--model", args->model, "GGUF file");
+  auto* hardware = cmd->add_flag("--hardware", args->hardware,
+                                 "describe the CPU and the kernels it runs instead");
+  model->excludes(hardware);
   cmd->add_flag("--metadata", args->all_metadata, "also list every metadata key");
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->callback([args, exit_code] { *exit_code = run_info(*args); });

@@ -11,5 +11,9 @@ void register_tokenize(CLI::App& app, int* exit_code);
 void register_perplexity(CLI::App& app, int* exit_code);
 void register_quantize(CLI::App& app, int* exit_code);
 void register_info(CLI::App& app, int* exit_code);
+void register_synth(CLI::App& app, int* exit_code);
+void register_bench(CLI::App& app, int* exit_code);
+void register_serve(CLI::App& app, int* exit_code);
+void register_run(CLI::App& app, int* exit_code);
 
 }  // namespace impetus::app

@@ -5,8 +5,9 @@
 //   tg (text generation): n_gen forward passes of one token each, starting
 //       from an empty KV cache; tokens/s.
 // Token ids are seeded random ids fed in (no sampling), so only the model
-// is timed. An untimed warm-up of each test comes first (it also pages the
-// memory-mapped weights in); then n_reps timed runs give mean and stddev.
+// is timed. An untimed warm-up comes first (the full pp run; a few tg
+// tokens), which also pages the memory-mapped weights in; then n_reps timed
+// runs give mean and stddev.
 //
 //   BenchOptions o;  o.n_prompt = 512;  o.n_gen = 128;
 //   IMP_ASSIGN_OR_RETURN(auto r, run_bench(*model, *cache, pool, o));
@@ -27,7 +28,7 @@ struct BenchOptions {
   int32_t n_prompt = 512;  // tokens of the pp test (0 = skip it)
   int32_t n_gen = 128;     // tokens of the tg test (0 = skip it)
   int32_t n_reps = 3;      // timed runs of each test (>= 1)
-  bool warmup = true;      // one untimed run of each test first
+  bool warmup = true;      // one untimed (shorter for tg) run of each test first
   uint64_t seed = 1234;    // of the token ids fed in
 };
 
