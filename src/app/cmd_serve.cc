@@ -32,7 +32,39 @@ struct ServeArgs {
   int64_t max_body_mib = 8;
   std::string api_key;
   int shutdown_grace_ms = 5000;
+  std::string config;
 };
+
+// Applies a TOML config file to the options that neither the command line
+// nor the environment set, so the precedence is flags > IMPETUS_* > file.
+// Keys are option names without dashes ("port = 8080", "model = ['a.gguf']").
+Status apply_config_file(CLI::App& cmd, const std::string& path) {
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_file(path);
+  } catch (const std::exception& e) {
+    return invalid_argument("cannot read config file '" + path + "': " + e.what());
+  }
+  for (const auto& item : items) {
+    if (item.name == "++" || item.name == "--") continue;  // section markers
+    std::string key = item.name;
+    for (auto& c : key) {
+      if (c == '_') c = '-';
+    }
+    CLI::Option* opt = cmd.get_option_no_throw("--" + key);
+    if (opt == nullptr || key == "config") {
+      return invalid_argument("config file '" + path + "': unknown option '" + item.name + "'");
+    }
+    if (opt->count() > 0) continue;  // given on the command line or in the environment
+    try {
+      for (const auto& v : item.inputs) opt->add_result(v);
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      return invalid_argument("config file '" + path + "': " + item.name + ": " + e.what());
+    }
+  }
+  return ok_status();
+}
 
 sigset_t block_shutdown_signals() {
   sigset_t set;
@@ -108,7 +140,10 @@ int run_serve(const ServeArgs& a) {
 void register_serve(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "Serve models over the OpenAI-compatible HTTP API");
-  cmd->set_config("--config", "", "TOML config file with any of these options");
+  cmd->add_option("--config", a->config,
+                  "TOML config file (key = value per option, e.g. port = 8080); flags and "
+                  "IMPETUS_* variables override it")
+      ->envname("IMPETUS_CONFIG");
   cmd->add_option("-m,--model", a->models, "GGUF model to serve (repeat for several)")
       ->envname("IMPETUS_MODEL");
   cmd->add_option("--alias", a->aliases, "model id for the --model at the same position (default: file stem)")
@@ -137,7 +172,15 @@ void register_serve(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(int64_t{1}, int64_t{1024}))->envname("IMPETUS_MAX_BODY");
   cmd->add_option("--shutdown-grace", a->shutdown_grace_ms, "ms in-flight requests get at shutdown")
       ->check(CLI::Range(0, 600000))->envname("IMPETUS_SHUTDOWN_GRACE");
-  cmd->callback([a, exit_code] { *exit_code = run_serve(*a); });
+  cmd->callback([a, cmd, exit_code] {
+    if (!a->config.empty()) {
+      if (Status st = apply_config_file(*cmd, a->config); !st.ok()) {
+        *exit_code = report_error(st);
+        return;
+      }
+    }
+    *exit_code = run_serve(*a);
+  });
 }
 
 }  // namespace impetus::app

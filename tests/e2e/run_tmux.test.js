@@ -46,3 +46,20 @@ test('two-turn chat in a terminal', async () => {
     try { tmux('kill-session', '-t', session); } catch { /* already gone */ }
   }
 });
+
+test('Ctrl-C stops the current answer, not the program', async () => {
+  const session = 'impetus-run-ctrlc-' + process.pid;
+  tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50',
+    `${impetusBin} run ${storiesModel} --temp 0.8 -c 2048 -t 2; echo EXITED-$?; sleep 30`);
+  try {
+    await waitFor(session, promptsAfter(0), 'the first prompt');
+    tmux('send-keys', '-t', session, 'Once upon a time', 'Enter');
+    await waitFor(session, (s) => s.split('\n').length > 3, 'the answer to start');
+    tmux('send-keys', '-t', session, 'C-c');
+    await waitFor(session, (s) => s.includes('[stopped]') && promptsAfter(1)(s), 'the answer to stop');
+    tmux('send-keys', '-t', session, '/exit', 'Enter');
+    await waitFor(session, (s) => s.includes('EXITED-0'), 'the exit');
+  } finally {
+    try { tmux('kill-session', '-t', session); } catch { /* already gone */ }
+  }
+});
