@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The main job: installs what is needed, builds, and runs Impetus on the
-# stories260K model from ../shared/testdata (pass another GGUF with MODEL=...).
-# Extra arguments go to `impetus generate`.
+# The main job: installs what is needed, builds, and starts the Impetus
+# server (OpenAI-compatible API on http://127.0.0.1:8080) with the stories260K
+# model from ../shared/testdata. MODEL=/path/to/any.gguf serves another model;
+# extra arguments go to `impetus serve` (e.g. --port 9000 --host 0.0.0.0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh release
 MODEL="${MODEL:-../shared/testdata/models/stories260K/stories260K.gguf}"
-if [ $# -eq 0 ]; then set -- -p "Once upon a time" -n 128; fi
-exec build/release/src/impetus generate -m "$MODEL" "$@"
+exec build/release/src/impetus serve --model "$MODEL" "$@"
