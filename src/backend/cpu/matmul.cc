@@ -19,7 +19,7 @@ namespace {
 
 constexpr int64_t kGemmMinTokens = 4;   // below: vec_dot per row and token
 constexpr int64_t kTileRows = 16;       // weight rows per prefill tile
-constexpr int64_t kTileTokens = 64;     // tokens per prefill tile
+constexpr int64_t kTileTokens = 256;    // tokens per prefill tile (weights decoded once per tile)
 
 struct Job {
   const Tensor* w;

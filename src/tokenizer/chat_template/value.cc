@@ -1,5 +1,11 @@
 #include "tokenizer/chat_template/value.h"
 
+// GCC 12 reports a false "may be used uninitialized" inside std::variant's
+// copy for Value's variant (GCC bug 105593 family); the value is initialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
