@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/log.h"
 
@@ -31,6 +32,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& 
   IMP_ASSIGN_OR_RETURN(e->cache_, KvCache::create(model.backend(), cfg, static_cast<int32_t>(n_blocks),
                                                   o.block_size, o.kv_type));
   e->pool_ = std::make_unique<BlockPool>(static_cast<int32_t>(n_blocks));
+  e->pool_->set_caching(o.prefix_caching);
   e->scheduler_ = std::make_unique<Scheduler>(*e->pool_, o.block_size, o.scheduler);
   e->runner_ = std::make_unique<ModelRunner>(model, tokenizer, *e->cache_);
   e->info_ = {o.model_id,
@@ -56,6 +58,7 @@ void Engine::shutdown() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   // Whatever is left ends as cancelled, so every sink sees its last event.
+  std::lock_guard<std::mutex> pool_lock(pool_mu_);
   take_incoming();
   for (RequestId id : scheduler_->ids()) {
     if (Sequence* s = scheduler_->find(id)) finish(*s, FinishReason::kCancelled);
@@ -137,18 +140,23 @@ void Engine::loop() {
 }
 
 bool Engine::step() {
-  take_incoming();
-  StepPlan plan = scheduler_->schedule();
-  for (auto& f : scheduler_->take_failed()) {
-    // Not in the scheduler any more: report directly.
-    GenerationEvent ev;
-    ev.finish = FinishReason::kError;
-    ev.error = resource_exhausted("the request does not fit in the KV cache");
-    ev.prompt_tokens = f->n_prompt;
-    f->sink(std::move(ev));
+  StepPlan plan;
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    take_incoming();
+    plan = scheduler_->schedule();
+    for (auto& f : scheduler_->take_failed()) {
+      // Not in the scheduler any more: report directly.
+      GenerationEvent ev;
+      ev.finish = FinishReason::kError;
+      ev.error = resource_exhausted("the request does not fit in the KV cache");
+      ev.prompt_tokens = f->n_prompt;
+      f->sink(std::move(ev));
+    }
   }
   if (plan.empty()) return false;
   auto result = runner_->execute(plan);
+  std::lock_guard<std::mutex> lock(pool_mu_);
   if (!result.ok()) {
     IMP_LOG(kError, "forward step failed: ", result.status().to_string());
     for (auto& p : plan.seqs) finish(*p.seq, FinishReason::kError, result.status());
@@ -158,22 +166,85 @@ bool Engine::step() {
   for (auto& p : plan.seqs) {
     prompt_computed += static_cast<uint64_t>(std::max(0, std::min(p.first + p.count, p.seq->n_prompt) - p.first));
     p.seq->n_computed = p.first + p.count;
+    scheduler_->commit_blocks(*p.seq);
   }
   {
-    std::lock_guard<std::mutex> lock(stats_mu_);
+    std::lock_guard<std::mutex> slock(stats_mu_);
     stats_.prompt_tokens_computed += prompt_computed;
     stats_.generated_tokens += result->sampled.size();
     stats_.steps += 1;
   }
   update(*result);
   {
-    std::lock_guard<std::mutex> lock(stats_mu_);
+    std::lock_guard<std::mutex> slock(stats_mu_);
     stats_.requests_running = scheduler_->n_running();
     stats_.requests_waiting = scheduler_->n_waiting();
     stats_.preemptions = scheduler_->n_preemptions();
-    stats_.kv_blocks_used = static_cast<uint64_t>(pool_->n_blocks() - pool_->n_free());
+    stats_.prompt_tokens_reused = scheduler_->n_reused_tokens();
+    stats_.kv_blocks_used = static_cast<uint64_t>(pool_->n_used());
   }
   return true;
+}
+
+CacheStatus Engine::cache_status() const {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  const size_t per_block = KvCache::bytes_per_block(model_.config(), options_.block_size, options_.kv_type);
+  CacheStatus st;
+  st.enabled = pool_->caching();
+  st.block_size = options_.block_size;
+  st.blocks_total = pool_->limit();
+  st.blocks_used = pool_->n_used();
+  st.blocks_cached = pool_->n_cached();
+  st.memory_used_bytes = static_cast<uint64_t>(pool_->n_used()) * per_block;
+  st.memory_max_bytes = static_cast<uint64_t>(pool_->limit()) * per_block;
+  st.lookups_hit = pool_->n_hits();
+  st.lookups_missed = pool_->n_misses();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  for (const PinInfo& p : pool_->pins()) {
+    st.conversations.push_back({p.key, p.n_tokens, static_cast<uint64_t>(p.n_blocks) * per_block,
+                                static_cast<double>(now_ms - p.pinned_at_ms) / 1000.0});
+  }
+  const EngineStats es = stats();
+  st.prompt_tokens_computed = es.prompt_tokens_computed;
+  st.prompt_tokens_reused = es.prompt_tokens_reused;
+  return st;
+}
+
+void Engine::clear_cache(const std::string& conversation_id) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  if (!conversation_id.empty()) {
+    pool_->unpin(conversation_id);
+    return;
+  }
+  pool_->unpin_all();
+  pool_->clear_cache();
+}
+
+CacheSettings Engine::cache_settings() const {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  const size_t per_block = KvCache::bytes_per_block(model_.config(), options_.block_size, options_.kv_type);
+  return {pool_->caching(), static_cast<uint64_t>(pool_->limit()) * per_block, pool_->max_pins()};
+}
+
+Status Engine::set_cache_settings(const CacheSettings& s) {
+  const size_t per_block = KvCache::bytes_per_block(model_.config(), options_.block_size, options_.kv_type);
+  const uint64_t max_bytes = static_cast<uint64_t>(pool_->n_blocks()) * per_block;
+  const int64_t min_blocks = (options_.scheduler.max_context + options_.block_size - 1) / options_.block_size + 1;
+  const uint64_t min_bytes = static_cast<uint64_t>(min_blocks) * per_block;
+  if (s.memory_budget_bytes < min_bytes || s.memory_budget_bytes > max_bytes) {
+    return invalid_argument("memory_budget must be between " + std::to_string(min_bytes) + " and " +
+                            std::to_string(max_bytes) + " bytes (one full context up to the KV memory allocated at load)");
+  }
+  if (s.max_pinned_conversations < 0 || s.max_pinned_conversations > 100000) {
+    return invalid_argument("max_pinned_conversations must be between 0 and 100000");
+  }
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  pool_->set_caching(s.enabled);
+  pool_->set_limit(static_cast<int32_t>(s.memory_budget_bytes / per_block));
+  pool_->set_max_pins(s.max_pinned_conversations);
+  return ok_status();
 }
 
 void Engine::run_until_idle() {
@@ -224,6 +295,18 @@ void Engine::finish(Sequence& s, FinishReason reason, Status error) {
   ev.prompt_tokens = s.n_prompt;
   ev.completion_tokens = s.n_generated();
   ev.cached_prompt_tokens = s.n_cached_prompt;
+  if (!s.request.conversation_id.empty() &&
+      (reason == FinishReason::kStop || reason == FinishReason::kLength)) {
+    // Keep the conversation's full blocks (prompt and answer) for its next turn.
+    std::vector<int32_t> blocks(s.blocks.blocks().begin(),
+                                s.blocks.blocks().begin() + std::min<size_t>(static_cast<size_t>(s.n_hashed),
+                                                                             s.blocks.blocks().size()));
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    pool_->pin(s.request.conversation_id, blocks,
+               static_cast<int64_t>(s.n_hashed) * options_.block_size, now_ms);
+  }
   EventSink sink = std::move(s.sink);
   scheduler_->remove(s.id);  // frees the blocks; `s` is gone from here on
   sink(std::move(ev));

@@ -28,6 +28,7 @@ struct EngineOptions {
   int64_t kv_cache_bytes = 0;        // KV memory budget; 0 = enough for max_running full contexts, capped at 1 GiB
   DType kv_type = DType::kF16;       // F16 or F32
   bool start_thread = true;          // false: drive it with step() (tests)
+  bool prefix_caching = true;        // reuse the K/V of prompts' shared prefixes
 };
 
 class Engine final : public EngineClient {
@@ -42,6 +43,10 @@ class Engine final : public EngineClient {
   const Tokenizer& tokenizer() const override { return tokenizer_; }
   EngineInfo info() const override { return info_; }
   EngineStats stats() const override;
+  CacheStatus cache_status() const override;
+  void clear_cache(const std::string& conversation_id = "") override;
+  CacheSettings cache_settings() const override;
+  Status set_cache_settings(const CacheSettings& settings) override;
 
   // One loop iteration (schedule, execute, update); false when there was nothing to do.
   bool step();
@@ -67,6 +72,9 @@ class Engine final : public EngineClient {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ModelRunner> runner_;
 
+  // Guards the block pool and scheduler against the cache API (held by the
+  // loop while scheduling and updating, not while the model runs).
+  mutable std::mutex pool_mu_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::vector<std::unique_ptr<Sequence>> incoming_;  // guarded by mu_

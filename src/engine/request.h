@@ -23,6 +23,7 @@ struct GenerationRequest {
   bool ignore_eos = false;         // keep generating past end-of-generation tokens
   int32_t n_logprobs = -1;         // -1: no log-probabilities; k >= 0: the chosen token's and top k
   bool count_prompt_in_penalties = true;  // prompt tokens feed the repetition penalties
+  std::string conversation_id;     // non-empty: keep this conversation's KV blocks pinned afterwards
 };
 
 struct TokenAlternative {

@@ -48,6 +48,40 @@ std::unique_ptr<Sequence> Scheduler::remove(RequestId id) {
 
 std::vector<std::unique_ptr<Sequence>> Scheduler::take_failed() { return std::move(failed_); }
 
+void Scheduler::match_prefix(Sequence& s) {
+  const int32_t bs = block_size_;
+  // Leave at least one token to compute: its logits give the next token.
+  const int32_t max_blocks = (static_cast<int32_t>(s.tokens.size()) - 1) / bs;
+  uint64_t parent = 0;
+  int32_t i = 0;
+  for (; i < max_blocks; ++i) {
+    const int32_t* toks = s.tokens.data() + static_cast<size_t>(i) * bs;
+    const uint64_t h = hash_block(parent, toks, bs);
+    auto b = pool_.lookup(h, parent, toks, bs);
+    if (!b) break;
+    s.blocks.append(*b);
+    parent = h;
+  }
+  s.n_computed = i * bs;
+  s.n_hashed = i;
+  s.chain_hash = parent;
+  const int32_t reused_prompt = std::min(s.n_computed, s.n_prompt);
+  if (s.n_preemptions == 0) s.n_cached_prompt = reused_prompt;
+  n_reused_tokens_ += static_cast<uint64_t>(reused_prompt);
+}
+
+void Scheduler::commit_blocks(Sequence& s) {
+  const int32_t bs = block_size_;
+  const auto& table = s.blocks.blocks();
+  while ((s.n_hashed + 1) * bs <= s.n_computed && s.n_hashed < static_cast<int32_t>(table.size())) {
+    const int32_t* toks = s.tokens.data() + static_cast<size_t>(s.n_hashed) * bs;
+    const uint64_t h = hash_block(s.chain_hash, toks, bs);
+    pool_.register_block(table[static_cast<size_t>(s.n_hashed)], h, s.chain_hash, toks, bs);
+    s.chain_hash = h;
+    ++s.n_hashed;
+  }
+}
+
 void Scheduler::admit() {
   while (!waiting_.empty() && static_cast<int32_t>(running_.size()) < options_.max_running) {
     Sequence& s = *waiting_.front();
@@ -55,6 +89,7 @@ void Scheduler::admit() {
     // Room for the first chunk and one more block, or everything is idle (then it must try).
     const int64_t free_tokens = static_cast<int64_t>(pool_.n_free()) * block_size_;
     if (!running_.empty() && free_tokens < first_chunk + block_size_) break;
+    if (s.n_computed == 0 && s.blocks.blocks().empty()) match_prefix(s);
     running_.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
   }
@@ -65,6 +100,8 @@ void Scheduler::admit() {
 void Scheduler::preempt(Sequence& s) {
   s.blocks.clear();
   s.n_computed = 0;
+  s.n_hashed = 0;
+  s.chain_hash = 0;
   ++s.n_preemptions;
   ++n_preemptions_;
   for (auto it = running_.begin(); it != running_.end(); ++it) {

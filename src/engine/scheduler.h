@@ -53,16 +53,22 @@ class Scheduler {
   // Sequences schedule() had to end (too long for the cache); the engine reports them.
   std::vector<std::unique_ptr<Sequence>> take_failed();
 
+  // Registers the sequence's newly full, computed blocks in the prefix cache
+  // (call after each step that advanced n_computed).
+  void commit_blocks(Sequence& s);
+
   size_t n_waiting() const { return waiting_.size(); }
   size_t n_running() const { return running_.size(); }
   bool idle() const { return waiting_.empty() && running_.empty(); }
   const SchedulerOptions& options() const { return options_; }
   uint64_t n_preemptions() const { return n_preemptions_; }
+  uint64_t n_reused_tokens() const { return n_reused_tokens_; }
 
  private:
   bool reserve(Sequence& s, int32_t n_tokens, const std::vector<Sequence*>& in_step);
   void preempt(Sequence& s);
   void admit();
+  void match_prefix(Sequence& s);
 
   BlockPool& pool_;
   int32_t block_size_;
@@ -72,6 +78,7 @@ class Scheduler {
   std::vector<std::unique_ptr<Sequence>> failed_;
   uint64_t next_arrival_ = 0;
   uint64_t n_preemptions_ = 0;
+  uint64_t n_reused_tokens_ = 0;  // prompt tokens taken from the prefix cache
 };
 
 }  // namespace impetus

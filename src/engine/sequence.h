@@ -35,6 +35,8 @@ struct Sequence {
   std::vector<TokenLogprobs> pending_logprobs;  // not yet sent with text
   uint64_t arrival = 0;          // admission order (for fairness and preemption)
   int32_t n_preemptions = 0;
+  int32_t n_hashed = 0;          // leading blocks registered in (or found in) the prefix cache
+  uint64_t chain_hash = 0;       // hash of those blocks (0: none)
 
   int32_t n_generated() const { return static_cast<int32_t>(tokens.size()) - n_prompt; }
   // Tokens still to run through the model before the next sample.
