@@ -92,13 +92,38 @@ void matmul_n(ThreadPool& pool, const KernelTable& kt, MatmulScratch& scratch, c
   }
   std::vector<Job> jobs;
   std::vector<int64_t> first_chunk{0};  // chunk index where each job starts
-  const int64_t chunk_rows = n_tok < kGemmMinTokens ? 32 : kTileRows;
+  const int64_t chunk_rows = kTileRows;
   for (int i = 0; i < n; ++i) {
     const TypeKernels& k = kt.of(ws[i].type);
     const bool q = k.act == ActFormat::kQ8;
     jobs.push_back({&ws[i], &ys[i], q ? q8 : static_cast<const uint8_t*>(x.data),
                     q ? q8_stride : static_cast<size_t>(n_in) * sizeof(float), &k});
     first_chunk.push_back(first_chunk.back() + (ws[i].ne[1] + chunk_rows - 1) / chunk_rows);
+  }
+  auto run_chunk = [&](size_t ji, int64_t r0, int64_t r1) {
+    const Job& j = jobs[ji];
+    if (j.k->vec_dot == nullptr) {
+      run_dequant(*j.w, x, *j.y, r0, r1);
+    } else {
+      run_rows(j, r0, r1, n_tok);
+    }
+  };
+  if (n_tok < kGemmMinTokens) {
+    // Decode streams the weights from memory: each thread takes one
+    // contiguous stretch of the rows of all weights together, so the
+    // hardware prefetchers see long sequential runs.
+    int64_t total = 0;
+    for (const Job& j : jobs) total += j.w->ne[1];
+    pool.run([&](int t, int nt) {
+      int64_t begin = total * t / nt, end = total * (t + 1) / nt, base = 0;
+      for (size_t ji = 0; ji < jobs.size() && begin < end; ++ji) {
+        const int64_t rows = jobs[ji].w->ne[1];
+        const int64_t r0 = std::max<int64_t>(begin - base, 0), r1 = std::min(end - base, rows);
+        if (r0 < r1) run_chunk(ji, r0, r1);
+        base += rows;
+      }
+    });
+    return;
   }
   std::atomic<int64_t> next{0};
   const int64_t n_chunks = first_chunk.back();
@@ -107,14 +132,8 @@ void matmul_n(ThreadPool& pool, const KernelTable& kt, MatmulScratch& scratch, c
          c = next.fetch_add(1, std::memory_order_relaxed)) {
       const size_t ji = static_cast<size_t>(
           std::upper_bound(first_chunk.begin(), first_chunk.end(), c) - first_chunk.begin() - 1);
-      const Job& j = jobs[ji];
       const int64_t r0 = (c - first_chunk[ji]) * chunk_rows;
-      const int64_t r1 = std::min(j.w->ne[1], r0 + chunk_rows);
-      if (j.k->vec_dot == nullptr) {
-        run_dequant(*j.w, x, *j.y, r0, r1);
-      } else {
-        run_rows(j, r0, r1, n_tok);
-      }
+      run_chunk(ji, r0, std::min(jobs[ji].w->ne[1], r0 + chunk_rows));
     }
   });
 }
