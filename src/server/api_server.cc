@@ -23,6 +23,7 @@ Status ApiServer::start() {
   http::Router router;
   add_health_routes(router, ctx);
   add_openai_routes(router, ctx);
+  add_cache_routes(router, ctx);
   http::HttpServerOptions hopts = options_.http;
   hopts.error_response = [](int status, const std::string& message) {
     return error_response_for_http(status, message);

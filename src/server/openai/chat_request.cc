@@ -119,7 +119,10 @@ StatusOr<ChatCompletionRequest> parse_chat_request(const nlohmann::json& body, A
   f.unsupported("audio", "audio output is not supported");
   f.unsupported("modalities", "only text is supported");
   f.unsupported("prediction", "predicted outputs are not supported");
-  f.unsupported("conversation_id", "conversation pinning is not supported yet");
+  r.conversation_id = f.string("conversation_id").value_or("");
+  if (r.conversation_id.size() > 256) {
+    f.fail(bad_param("conversation_id", "'conversation_id' must be at most 256 characters"));
+  }
   if (auto ptc = f.boolean("parallel_tool_calls")) (void)ptc;  // meaningful only with tools
   if (auto store = f.boolean("store"); store && *store) {
     f.fail({unimplemented("'store' is not supported: completions are not stored"), "store",

@@ -17,6 +17,7 @@ struct ChatCompletionRequest {
   nlohmann::json messages = nlohmann::json::array();  // template-ready messages
   bool logprobs = false;        // chat "logprobs": return the chosen tokens' log-probabilities
   int32_t top_logprobs = 0;     // alternatives per token (0..20), needs logprobs
+  std::string conversation_id;  // extension: keep this conversation's KV blocks pinned
 };
 
 StatusOr<ChatCompletionRequest> parse_chat_request(const nlohmann::json& body, ApiError* error);

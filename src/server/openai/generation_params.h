@@ -22,6 +22,7 @@ struct GenerationParams {
   bool include_usage = false;      // stream_options.include_usage
   int32_t logprobs = -1;           // -1: none; k >= 0: chosen token and top k
   std::string user;                // end-user id (recorded, not used for generation)
+  std::string conversation_id;     // pin the conversation's KV blocks (chat extension)
 };
 
 // Reads the shared fields; the caller reads its own and calls check_unknown().

@@ -70,6 +70,7 @@ Status GenerationJob::submit_all(const std::vector<int32_t>& prompt) {
     r.max_tokens = params_.max_tokens.value_or(-1);
     r.stop = params_.stop;
     r.n_logprobs = params_.logprobs;
+    if (i == 0) r.conversation_id = params_.conversation_id;
     auto self = shared_from_this();
     auto id = engine_.submit(std::move(r), [self, i](GenerationEvent&& ev) {
       self->on_event(i, std::move(ev));

@@ -61,6 +61,7 @@ void chat_completions(const RouteContext& ctx, const http::HttpRequest& req,
   if (!r.ok()) return res->respond(error_response(err));
   auto model = find_model(ctx, r->gen.model, *res);
   if (!model) return;
+  r->gen.conversation_id = r->conversation_id;
   auto prompt = chat_prompt_tokens(*model, r->messages);
   if (!prompt.ok()) return res->respond(error_response(ApiError{prompt.status(), "messages", ""}));
   GenerationJob::start(*model->engine, header_for(ctx, ApiKind::kChat, model->id), r->gen,

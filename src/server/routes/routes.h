@@ -17,6 +17,7 @@ struct RouteContext {
 
 void add_openai_routes(http::Router& router, const RouteContext& ctx);
 void add_health_routes(http::Router& router, const RouteContext& ctx);
+void add_cache_routes(http::Router& router, const RouteContext& ctx);
 
 // Wraps a handler: answers 401 unless the request carries the API key.
 http::Handler require_api_key(const RouteContext& ctx, http::Handler handler);
