@@ -83,6 +83,13 @@ test('32 concurrent streams plus early disconnects', async () => {
   // The server is still up and its KV blocks are back: memory returns to the idle level.
   const health = await fetch(server.base + '/api/health');
   assert.equal(health.status, 200);
+  // Disconnected streams were cancelled: no KV block is still held.
+  let used = -1;
+  for (let i = 0; i < 50 && used !== 0; i++) {
+    used = (await (await fetch(server.base + '/api/models/cache/status')).json()).blocks_used;
+    if (used !== 0) await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.equal(used, 0);
   await new Promise((res) => setTimeout(res, 500));
   const after = server.rssKiB();
   assert.ok(after - idle < 32 * 1024, `RSS grew from ${idle} to ${after} KiB`);
