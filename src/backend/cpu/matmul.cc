@@ -2,8 +2,9 @@
 // in their stored type, through the kernel table of the backend's ISA.
 //
 // The activations are converted once per call to the format the weight type
-// wants (Q8 blocks for quantized weights). Few tokens (decode): threads take
-// chunks of weight rows and dot each with every token. Many tokens (prefill):
+// wants (Q8 blocks for quantized weights). Few tokens (decode): each thread
+// takes one contiguous stretch of the weights' rows and dots each with every
+// token. Many tokens (prefill):
 // threads take tiles of kTileRows weight rows x all tokens and run the ISA's
 // GEMM kernel on them, so each weight tile is read from memory once and
 // reused across the tokens from cache.
