@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "app/bench_load.h"
 #include "app/commands.h"
 #include "app/loaded_model.h"
 #include "core/memory_bandwidth.h"
@@ -167,6 +168,7 @@ int run_memory_bench(const BenchArgs& a) {
 
 void register_bench(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<BenchArgs>();
+  auto load = std::make_shared<LoadBenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Measure model speed (like llama-bench) or memory bandwidth");
   auto* model = cmd->add_option("-m,--model", args->model, "GGUF model file");
   cmd->add_option("-p,--n-prompt", args->bench.n_prompt, "prompt tokens of the pp test (0 = skip)")
@@ -182,13 +184,19 @@ void register_bench(CLI::App& app, int* exit_code) {
   cmd->add_option("--memory-mib", args->memory_mib, "buffer size of --memory in MiB")
       ->check(CLI::Range(1, 1 << 20))->capture_default_str();
   model->excludes(memory);
-  cmd->callback([args, exit_code, cmd] {
+  add_load_bench_options(*cmd, *load);
+  cmd->callback([args, load, exit_code, cmd] {
     if (args->memory) {
       *exit_code = run_memory_bench(*args);
     } else if (args->model.empty()) {
       std::fprintf(stderr, "impetus: error: bench needs -m MODEL (or --memory)\n%s",
                    cmd->help().c_str());
       *exit_code = 1;
+    } else if (load_bench_requested(*load)) {
+      load->host.path = args->model;
+      load->host.n_threads = args->n_threads;
+      load->json = args->json;
+      *exit_code = run_load_bench(*load);
     } else {
       *exit_code = run_model_bench(*args);
     }
