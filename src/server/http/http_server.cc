@@ -31,6 +31,38 @@ std::string endpoint_string(const tcp::endpoint& ep) {
   return ep.address().is_v6() ? "[" + address + "]:" + port : address + ":" + port;
 }
 
+// A periodic callback on the I/O threads (HttpServer::add_timer).
+class PeriodicTimer {
+ public:
+  PeriodicTimer(net::io_context& io, const std::shared_ptr<ServerState>& state,
+                std::chrono::milliseconds period, std::function<void()> fn)
+      : state_(state), timer_(net::make_strand(io)), period_(std::max(period, std::chrono::milliseconds(1))),
+        fn_(std::move(fn)) {}
+
+  // Owned by the server's Impl, which outlives every callback it runs (the
+  // I/O threads are joined before the timers are destroyed).
+  void arm() {
+    timer_.expires_after(period_);
+    timer_.async_wait([this](error_code ec) {
+      if (ec || state_->stopping()) return;
+      try {
+        fn_();
+      } catch (const std::exception& e) {
+        IMP_LOG(kError, "http: timer callback threw: ", e.what());
+      } catch (...) {
+        IMP_LOG(kError, "http: timer callback threw");
+      }
+      arm();
+    });
+  }
+
+ private:
+  const std::shared_ptr<ServerState> state_;
+  net::steady_timer timer_;
+  const std::chrono::milliseconds period_;
+  const std::function<void()> fn_;
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -49,6 +81,7 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{acceptor_strand};
   net::steady_timer retry_timer{acceptor_strand};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::vector<std::unique_ptr<PeriodicTimer>> timers;  // guarded by lifecycle_mu
   std::vector<std::thread> threads;
   uint16_t port = 0;
   std::mutex lifecycle_mu;  // start() / stop()
@@ -134,6 +167,7 @@ Status HttpServer::start() {
   m.state->set_gate_open(true);
   m.work.emplace(m.io.get_executor());
   net::post(m.acceptor_strand, [&m] { m.do_accept(); });
+  for (auto& timer : m.timers) timer->arm();
   const int n_threads = std::max(1, m.state->options().n_threads);
   for (int i = 0; i < n_threads; ++i) m.threads.emplace_back([&m] { m.run_io(); });
   m.started = true;
@@ -143,6 +177,14 @@ Status HttpServer::start() {
 uint16_t HttpServer::port() const { return impl_->port; }
 
 size_t HttpServer::n_connections() const { return impl_->state->n_sessions(); }
+
+void HttpServer::add_timer(std::chrono::milliseconds period, std::function<void()> fn) {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.lifecycle_mu);
+  if (m.stopped || !fn) return;
+  m.timers.push_back(std::make_unique<PeriodicTimer>(m.io, m.state, period, std::move(fn)));
+  if (m.started) m.timers.back()->arm();
+}
 
 void HttpServer::stop() {
   Impl& m = *impl_;

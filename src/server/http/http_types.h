@@ -1,7 +1,8 @@
 // The transport-neutral view of HTTP that routes are written against: a
 // parsed request, a complete response, and a Responder through which a
 // handler answers (at once or later, from any thread), either with one
-// response or with a stream (SSE) of body chunks.
+// response, with a stream (SSE) of body chunks, or by accepting a WebSocket
+// upgrade (websocket.h).
 #pragma once
 
 #include <functional>
@@ -13,6 +14,8 @@
 
 namespace impetus::http {
 
+class WebSocketHandler;
+
 struct HttpRequest {
   std::string method;                              // "GET", "POST", ...
   std::string target;                              // raw request target ("/v1/models?x=1")
@@ -22,6 +25,11 @@ struct HttpRequest {
   std::map<std::string, std::string> path_params;  // from "{name}" segments of the route
   std::string body;
   std::string remote;                              // "127.0.0.1:54321"
+  // The request's id: its X-Request-Id when sane (printable ASCII, 1..128
+  // characters), else one the server generated. Echoed in the response's
+  // X-Request-Id and put on every log line about the request.
+  std::string request_id;
+  bool websocket_upgrade = false;                  // a WebSocket upgrade request
 
   // The header value, or "" when absent (name in lower case).
   std::string header(const std::string& name) const;
@@ -69,6 +77,14 @@ class Responder {
   // implements it (shared with the stream's on_disconnect: only the first fn
   // set on either is kept); the default ignores fn.
   virtual void on_disconnect(std::function<void()> fn) { (void)fn; }
+  // Answers a WebSocket upgrade request (websocket_upgrade) by completing the
+  // handshake; the handler then owns the connection. Returns false, and
+  // answers nothing, when the request is not an upgrade or this responder
+  // cannot upgrade (the default). Counts as the one answer when it succeeds.
+  virtual bool accept_websocket(std::shared_ptr<WebSocketHandler> handler) {
+    (void)handler;
+    return false;
+  }
 };
 
 // Called on an I/O thread; `request` is valid only during the call (copy what

@@ -36,6 +36,16 @@ std::shared_ptr<StreamWriter> ResponderImpl::start_stream(
   return std::make_shared<StreamWriterImpl>(state_, session_, ex_);
 }
 
+bool ResponderImpl::accept_websocket(std::shared_ptr<WebSocketHandler> handler) {
+  if (!upgradable_ || !handler || !ex_->try_answer()) return false;
+  const bool posted = post_to_session(
+      state_, session_, [ex = ex_, handler = std::move(handler)](Session& s) mutable {
+        s.upgrade(ex, std::move(handler));
+      });
+  if (!posted) ex_->mark_gone_quietly();
+  return true;
+}
+
 bool StreamWriterImpl::write(std::string data) {
   if (ex_->gone() || ex_->stream_closed()) return false;
   if (data.empty()) return true;

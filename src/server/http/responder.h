@@ -18,6 +18,7 @@
 #include "server/http/exchange.h"
 #include "server/http/http_types.h"
 #include "server/http/server_state.h"
+#include "server/http/websocket.h"
 
 namespace impetus::http {
 
@@ -25,9 +26,10 @@ class Session;
 
 class ResponderImpl : public Responder {
  public:
+  // upgradable: the request is a WebSocket upgrade (accept_websocket may succeed).
   ResponderImpl(std::shared_ptr<ServerState> state, std::weak_ptr<Session> session,
-                std::shared_ptr<Exchange> ex)
-      : state_(std::move(state)), session_(std::move(session)), ex_(std::move(ex)) {}
+                std::shared_ptr<Exchange> ex, bool upgradable = false)
+      : state_(std::move(state)), session_(std::move(session)), ex_(std::move(ex)), upgradable_(upgradable) {}
   ~ResponderImpl() override;
 
   void respond(HttpResponse response) override;
@@ -36,11 +38,13 @@ class ResponderImpl : public Responder {
       std::vector<std::pair<std::string, std::string>> headers = {}) override;
   bool disconnected() const override { return ex_->gone(); }
   void on_disconnect(std::function<void()> fn) override { ex_->set_on_gone(std::move(fn)); }
+  bool accept_websocket(std::shared_ptr<WebSocketHandler> handler) override;
 
  private:
   const std::shared_ptr<ServerState> state_;
   const std::weak_ptr<Session> session_;
   const std::shared_ptr<Exchange> ex_;
+  const bool upgradable_;
 };
 
 class StreamWriterImpl : public StreamWriter {

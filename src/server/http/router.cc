@@ -71,6 +71,7 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
   IMP_CHECK(handler != nullptr, "route without a handler: ", method, " ", pattern);
   Route route;
   route.method = method;
+  route.pattern = pattern;
   for (std::string_view segment : split_path(pattern)) route.segments.emplace_back(segment);
   for (size_t i = 0; i < route.segments.size(); ++i) {
     const std::string& segment = route.segments[i];
@@ -100,6 +101,7 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     }
     if (result.handler == nullptr || rank > best_rank) {
       result.handler = &route.handler;
+      result.pattern = &route.pattern;
       result.params = params;
       best_rank = rank;
     }

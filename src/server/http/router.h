@@ -25,6 +25,7 @@ class Router {
 
   struct Match {
     const Handler* handler = nullptr;               // null: no route
+    const std::string* pattern = nullptr;           // the matched route's pattern (null: none)
     bool path_known = false;                        // some route has this path (-> 405)
     std::map<std::string, std::string> params;
   };
@@ -33,6 +34,7 @@ class Router {
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
   };

@@ -1,4 +1,4 @@
-// State shared by an HttpServer, its connections (Session) and the
+// State shared by an HttpServer, its connections (Session, WsSession) and the
 // responders handed to handlers: the options, the routes, the registry of
 // open connections (for stop() and n_connections()) and the gate that keeps
 // responders, which may outlive the server, away from its I/O machinery once
@@ -15,13 +15,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/http/connection.h"
 #include "server/http/http_server.h"
 #include "server/http/http_types.h"
 #include "server/http/router.h"
 
 namespace impetus::http {
-
-class Session;
 
 class ServerState {
  public:
@@ -34,6 +33,10 @@ class ServerState {
   // The error response for a transport-level failure (options.error_response
   // or the default JSON body).
   HttpResponse error_response(int status, const std::string& message) const;
+
+  // A request finished: writes its access-log line and calls
+  // options.on_request_done (errors it throws are logged, not propagated).
+  void request_done(const RequestRecord& record) const;
 
   // stop() was called: finish in-flight exchanges, start no new ones.
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
@@ -49,10 +52,10 @@ class ServerState {
   }
 
   // Registry of open connections.
-  void add_session(const std::shared_ptr<Session>& session);
-  void remove_session(const Session* session);
+  void add_session(const std::shared_ptr<Connection>& session);
+  void remove_session(const Connection* session);
   size_t n_sessions() const;
-  std::vector<std::shared_ptr<Session>> sessions() const;
+  std::vector<std::shared_ptr<Connection>> sessions() const;
   // Waits until no connection is open or `timeout` passes; true if none is.
   bool wait_no_sessions(std::chrono::milliseconds timeout) const;
 
@@ -64,7 +67,7 @@ class ServerState {
   bool gate_open_ = false;
   mutable std::mutex registry_mu_;
   mutable std::condition_variable registry_cv_;
-  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> sessions_;
 };
 
 }  // namespace impetus::http

@@ -8,11 +8,14 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "core/log.h"
+#include "server/http/request_id.h"
 #include "server/http/responder.h"
 #include "server/http/url.h"
 #include "server/http/wire.h"
+#include "server/http/ws_session.h"
 
 namespace impetus::http {
 
@@ -26,6 +29,7 @@ constexpr size_t kWatchChunk = 4096;         // bytes read per watch read
 constexpr size_t kMaxPipelined = 64u << 10;  // stop watching when this much is buffered
 constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr const char* kUnmatched = "unmatched";  // the route pattern of unrouted requests
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -37,6 +41,13 @@ std::string_view view(boost::beast::string_view s) { return {s.data(), s.size()}
 
 bool is_parse_error(const error_code& ec) {
   return &ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category();
+}
+
+// The handler's headers without any X-Request-Id, then ours.
+void set_request_id_header(std::vector<std::pair<std::string, std::string>>* headers,
+                           const std::string& id) {
+  std::erase_if(*headers, [](const auto& h) { return lower(h.first) == "x-request-id"; });
+  headers->emplace_back("X-Request-Id", id);
 }
 
 }  // namespace
@@ -131,8 +142,27 @@ void Session::read_body() {
   });
 }
 
+// A request that cannot be read is still answered (413, 431, 400) and
+// recorded, with what its header says when it was read.
+void Session::record_unreadable_request() {
+  if (!parser_ || !parser_->is_header_done()) {
+    begin_record("", "", new_request_id());
+    return;
+  }
+  const auto& req = parser_->get();
+  std::string path;
+  std::map<std::string, std::string> query;
+  if (!parse_target(std::string(view(req.target())), &path, &query)) path.clear();
+  begin_record(std::string(view(req.method_string())), std::move(path),
+               request_id_from_header(view(req["x-request-id"])));
+}
+
 void Session::on_read_error(error_code ec) {
   disarm_timer();
+  const bool client_closed = ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
+  const bool replies = !client_closed && (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
+                                          ec == bhttp::error::buffer_overflow || is_parse_error(ec));
+  if (replies) record_unreadable_request();
   if (ec == bhttp::error::body_limit) {
     reply_error(413, "request body too large", true);
   } else if (ec == bhttp::error::header_limit) {
@@ -156,6 +186,7 @@ void Session::on_request() {
   disarm_timer();
   bhttp::request<bhttp::string_body> msg = parser_->release();
   parser_.reset();
+  started_ = std::chrono::steady_clock::now();
   HttpRequest request;
   request.method = std::string(view(msg.method_string()));
   request.target = std::string(view(msg.target()));
@@ -173,10 +204,15 @@ void Session::on_request() {
   }
   request.body = std::move(msg.body());
   request.remote = remote_;
-  if (!parse_target(request.target, &request.path, &request.query)) {
+  request.request_id = request_id_from_header(request.header("x-request-id"));
+  const bool target_ok = parse_target(request.target, &request.path, &request.query);
+  begin_record(request.method, target_ok ? request.path : std::string(), request.request_id);
+  if (!target_ok) {
     reply_error(400, "malformed request target", false);
     return;
   }
+  request.websocket_upgrade = boost::beast::websocket::is_upgrade(msg);
+  if (request.websocket_upgrade) upgrade_request_.emplace(std::move(msg));
   dispatch(std::move(request));
 }
 
@@ -191,11 +227,14 @@ void Session::dispatch(HttpRequest request) {
     return;
   }
   request.path_params = std::move(match.params);
+  record_.pattern = *match.pattern;
   ex_ = std::make_shared<Exchange>(state_->options().max_stream_buffer_bytes);
   self_ = shared_from_this();
   phase_ = Phase::kHandler;
   start_watch();
-  auto responder = std::make_shared<ResponderImpl>(state_, weak_from_this(), ex_);
+  auto responder =
+      std::make_shared<ResponderImpl>(state_, weak_from_this(), ex_, request.websocket_upgrade);
+  LogRequestScope log_scope(request.request_id);
   try {
     (*match.handler)(request, responder);
   } catch (const std::exception& e) {
@@ -205,6 +244,26 @@ void Session::dispatch(HttpRequest request) {
     IMP_LOG(kError, "http: handler for ", request.method, " ", request.path, " threw");
     responder->respond(state_->error_response(500, "internal error"));
   }
+}
+
+void Session::begin_record(std::string method, std::string path, std::string request_id) {
+  if (!record_active_) started_ = std::chrono::steady_clock::now();
+  record_ = RequestRecord{};
+  record_.method = std::move(method);
+  record_.path = std::move(path);
+  record_.pattern = kUnmatched;
+  record_.request_id = std::move(request_id);
+  record_.remote = remote_;
+  record_active_ = true;
+}
+
+void Session::end_record(bool client_gone) {
+  if (!record_active_) return;
+  record_active_ = false;
+  if (record_.status == 0) record_.status = 499;  // nothing was sent: the client left first
+  record_.client_gone = client_gone;
+  record_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  state_->request_done(record_);
 }
 
 void Session::reply_error(int status, const std::string& message, bool close) {
@@ -234,6 +293,14 @@ void Session::on_watch(error_code ec, size_t n) {
   watching_ = false;
   if (phase_ == Phase::kClosed) return;
   buffer_.commit(n);  // pipelined bytes of the next request
+  if (phase_ == Phase::kUpgrade) {
+    if (ec && ec != net::error::operation_aborted) {
+      close_socket();
+    } else {
+      do_upgrade();
+    }
+    return;
+  }
   if (ec && ec != net::error::operation_aborted) {
     close_socket();  // EOF or reset: the client has gone
     return;
@@ -256,6 +323,8 @@ void Session::send_response(const std::shared_ptr<Exchange>& ex, HttpResponse re
   head.status = status;
   head.content_type = std::move(response.content_type);
   head.headers = std::move(response.headers);
+  set_request_id_header(&head.headers, record_.request_id);
+  record_.status = status;
   if (status != 204) head.content_length = no_body && !head_ ? 0 : response.body.size();
   keep_alive_ = keep_alive_ && !state_->stopping();
   head.keep_alive = keep_alive_;
@@ -276,6 +345,8 @@ void Session::begin_stream(const std::shared_ptr<Exchange>& ex, int status,
   head.status = status;
   head.content_type = std::move(content_type);
   head.headers = std::move(headers);
+  set_request_id_header(&head.headers, record_.request_id);
+  record_.status = status;
   head.chunked = chunked_;
   head.keep_alive = keep_alive_;
   queue(serialize_head(head), 0);
@@ -302,6 +373,44 @@ void Session::stream_close(const std::shared_ptr<Exchange>& ex) {
 
 void Session::drop_client(const std::shared_ptr<Exchange>& ex) {
   if (ex == ex_) close_socket();
+}
+
+// ---- WebSocket upgrade --------------------------------------------------------
+
+void Session::upgrade(const std::shared_ptr<Exchange>& ex, std::shared_ptr<WebSocketHandler> handler) {
+  if (phase_ != Phase::kHandler || ex != ex_ || !upgrade_request_ || !handler) return;
+  if (state_->stopping()) {
+    close_socket();
+    return;
+  }
+  upgrade_handler_ = std::move(handler);
+  phase_ = Phase::kUpgrade;
+  if (watching_) {
+    error_code ignored;
+    socket_.cancel(ignored);  // on_watch() continues with do_upgrade()
+    return;
+  }
+  do_upgrade();
+}
+
+// Hands the socket to a WsSession, which answers the handshake (and writes
+// the access record), then ends this session. Bytes the client sent after
+// its upgrade request, before our 101, break the protocol and are dropped.
+void Session::do_upgrade() {
+  disarm_timer();
+  record_active_ = false;
+  auto ws = std::make_shared<WsSession>(std::move(socket_), state_, strand_, std::move(upgrade_handler_),
+                                        std::move(record_), started_);
+  const std::shared_ptr<Session> keep = std::move(self_);
+  const std::shared_ptr<Exchange> ex = std::move(ex_);
+  phase_ = Phase::kClosed;
+  ws->start(std::move(*upgrade_request_));  // registers the WebSocket before we leave
+  upgrade_request_.reset();
+  if (registered_) {
+    registered_ = false;
+    state_->remove_session(this);
+  }
+  if (ex) ex->finish();
 }
 
 void Session::queue(std::string bytes, size_t payload) {
@@ -353,6 +462,8 @@ void Session::finish_exchange() {
   chunked_ = false;
   if (ex_) ex_->finish();
   ex_.reset();
+  upgrade_request_.reset();
+  end_record(false);
   const std::shared_ptr<Session> keep = std::move(self_);
   phase_ = Phase::kDone;
   if (!keep_alive_ || state_->stopping()) {
@@ -403,6 +514,8 @@ void Session::close_socket() {
   pending_.clear();
   pending_payload_ = 0;
   parser_.reset();
+  upgrade_request_.reset();
+  end_record(true);
   const std::shared_ptr<Exchange> ex = std::move(ex_);
   const std::shared_ptr<Session> keep = std::move(self_);
   if (registered_) {

@@ -6,6 +6,12 @@
 // the socket so a client that goes away is noticed at once (the exchange is
 // then marked gone and its on_disconnect callback runs).
 //
+// Each request gets an id (from a sane X-Request-Id, else generated), echoed
+// in the response and set as the log request id while its handler runs; when
+// the exchange ends, a RequestRecord goes to ServerState::request_done.
+// A handler that accepts a WebSocket upgrade makes the session hand its
+// socket to a WsSession and end.
+//
 // Every member function runs on the connection's strand. Responders reach it
 // through post_to_session(), which posts only while the server's gate is open.
 #pragma once
@@ -27,29 +33,31 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "server/http/connection.h"
 #include "server/http/exchange.h"
 #include "server/http/http_types.h"
 #include "server/http/server_state.h"
+#include "server/http/websocket.h"
 
 namespace impetus::http {
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  using Strand = http::Strand;
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
   Session(Strand strand, std::shared_ptr<ServerState> state);
-  ~Session();
+  ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   boost::asio::ip::tcp::socket& socket() { return socket_; }
-  const Strand& strand() const { return strand_; }
+  const Strand& strand() const override { return strand_; }
 
   // Lifecycle (on the strand).
   void start(std::string remote);
-  void server_stopping();  // close if idle; else finish the exchange, then close
-  void force_close();      // stop() after the grace period: the client is gone
+  void server_stopping() override;  // close if idle; else finish the exchange, then close
+  void force_close() override;      // stop() after the grace period: the client is gone
 
   // Answers, posted by responders (ignored unless `ex` is the current exchange).
   void send_response(const std::shared_ptr<Exchange>& ex, HttpResponse response);
@@ -58,9 +66,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void stream_data(const std::shared_ptr<Exchange>& ex, std::string data);
   void stream_close(const std::shared_ptr<Exchange>& ex);
   void drop_client(const std::shared_ptr<Exchange>& ex);  // e.g. stream buffer overflow
+  // The handler accepted the WebSocket upgrade of the current request.
+  void upgrade(const std::shared_ptr<Exchange>& ex, std::shared_ptr<WebSocketHandler> handler);
 
  private:
-  enum class Phase { kIdle, kRead, kHandler, kRespond, kStream, kDone, kLinger, kClosed };
+  enum class Phase { kIdle, kRead, kHandler, kUpgrade, kRespond, kStream, kDone, kLinger, kClosed };
 
   void do_read();
   void on_header(boost::system::error_code ec);
@@ -69,6 +79,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_request();
   void dispatch(HttpRequest request);
   void reply_error(int status, const std::string& message, bool close);
+  void record_unreadable_request();
+  void begin_record(std::string method, std::string path, std::string request_id);
+  void end_record(bool client_gone);
+  void do_upgrade();
   void start_watch();
   void on_watch(boost::system::error_code ec, size_t n);
   void queue(std::string bytes, size_t payload);
@@ -98,6 +112,13 @@ class Session : public std::enable_shared_from_this<Session> {
   bool linger_ = false;  // close by draining what the client still sends
   std::shared_ptr<Exchange> ex_;
   std::shared_ptr<Session> self_;  // keeps the session alive while a handler holds the answer
+  // What the access log and metrics get about the current request.
+  RequestRecord record_;
+  bool record_active_ = false;
+  std::chrono::steady_clock::time_point started_;
+  // A WebSocket upgrade request, kept for the handshake, and the handler that accepted it.
+  std::optional<boost::beast::http::request<boost::beast::http::string_body>> upgrade_request_;
+  std::shared_ptr<WebSocketHandler> upgrade_handler_;
   // Reads and writes in flight.
   bool watching_ = false;
   bool writing_ = false;

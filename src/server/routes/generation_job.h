@@ -4,8 +4,13 @@
 // events. Lives in shared_ptrs held by the engine sinks and the stream's
 // disconnect handler, so it outlives the handler that started it. A client
 // that goes away cancels every choice (and frees their KV blocks) at once.
+//
+// With a GenerationTelemetry it also publishes generation_started /
+// generation_complete events (room "metrics", docs/events.md) and records
+// the time-to-first-token and time-per-output-token histograms.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,21 +23,34 @@
 
 namespace impetus {
 
+class EventHub;
+class ServerMetrics;
+
+// Where a job reports what it did; null members are skipped.
+struct GenerationTelemetry {
+  EventHub* events = nullptr;
+  ServerMetrics* metrics = nullptr;
+  std::string request_id;  // the HTTP request's X-Request-Id
+};
+
 class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
  public:
   // prefix: text put before each choice's output (completions "echo").
   static void start(EngineClient& engine, ResponseHeader header, const GenerationParams& params,
                     std::vector<int32_t> prompt, std::string prefix,
-                    std::shared_ptr<http::Responder> responder);
+                    std::shared_ptr<http::Responder> responder, GenerationTelemetry telemetry = {});
 
  private:
   GenerationJob(EngineClient& engine, ResponseHeader header, const GenerationParams& params,
-                std::string prefix, std::shared_ptr<http::Responder> responder);
+                std::string prefix, std::shared_ptr<http::Responder> responder,
+                GenerationTelemetry telemetry);
   Status submit_all(const std::vector<int32_t>& prompt);
   void on_event(int index, GenerationEvent&& ev);
   void cancel_all();
   void send(const nlohmann::json& j);  // one SSE "data:" line (mu_ held)
   void finish_locked();
+  void publish_started();
+  void publish_complete_locked(const Status& error);  // mu_ held
 
   EngineClient& engine_;
   ResponseHeader header_;
@@ -40,6 +58,8 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   std::string prefix_;
   std::shared_ptr<http::Responder> responder_;
   std::shared_ptr<http::StreamWriter> writer_;
+  const GenerationTelemetry telemetry_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
   std::mutex mu_;
   std::vector<RequestId> ids_;
@@ -49,6 +69,8 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   int remaining_ = 0;
   bool failed_ = false;
   bool answered_ = false;
+  bool first_output_seen_ = false;
+  std::chrono::steady_clock::time_point first_output_;  // the first event of any choice
 };
 
 }  // namespace impetus

@@ -8,11 +8,17 @@
 
 namespace impetus {
 
+class EventHub;
+class ServerMetrics;
+
 struct RouteContext {
   ModelRegistry* registry = nullptr;
   std::string api_key;       // "" = no authentication
   std::string version;
   int64_t started = 0;       // unix time the server started
+  bool dashboard = false;    // the web dashboard owns GET / (else / answers JSON)
+  EventHub* events = nullptr;        // live events for WebSocket clients (null: none)
+  ServerMetrics* metrics = nullptr;  // Prometheus metrics (null: none)
 };
 
 void add_openai_routes(http::Router& router, const RouteContext& ctx);
