@@ -1,0 +1,144 @@
+// The CUDA backend's recorded commands: one plain struct per op, holding
+// device pointers, sizes and the offsets of the op's host data in the step's
+// arena (copied to the device in one transfer before the commands run).
+// Commands are compared bytewise to recognise a repeated list (same ops,
+// shapes and buffers; only arena contents differ), whose CUDA graph can
+// then be replayed: every Cmd is zero-filled before its fields are set.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "backend/cuda/kernels.h"
+
+namespace impetus::cuda {
+
+enum class Op : uint32_t {
+  kCopy,       // device <- arena bytes (small write())
+  kGetRows,
+  kQuantize,   // F32 rows -> Q8 activations
+  kMatvec,
+  kGemm,
+  kAddBias,
+  kRmsNorm,    // optionally fused with kQuantize
+  kRope,       // optionally fused with a second rope and kKvStore
+  kSwiglu,     // optionally fused with kQuantize
+  kAdd,
+  kKvStore,
+  kAttention,
+};
+
+// Device pointer to arena bytes: resolved at execution (arena base + off).
+struct ArenaRef {
+  uint32_t off = 0;
+  uint32_t bytes = 0;
+};
+
+struct CopyCmd {
+  void* dst;
+  ArenaRef src;
+};
+struct GetRowsCmd {
+  DType type;
+  const void* table;
+  int64_t cols, row_bytes, n;
+  ArenaRef ids;
+  float* out;
+};
+struct QuantizeCmd {
+  const float* x;
+  int64_t n, rows;
+  int8_t* qs;
+  float2* meta;
+};
+struct MatvecCmd {
+  MatvecArgs args;
+};
+struct GemmCmd {
+  DType type;
+  const void* w;
+  int64_t n_in, n_out, n_tok, row_bytes;
+  const float* x;
+  float* y;
+  void* w16;  // scratch for the dequantized weight (types other than F16, F32)
+  void* x16;  // scratch for the F16 activations (types other than F32)
+};
+struct AddBiasCmd {
+  float* y;
+  const float* bias;
+  int64_t n, rows;
+};
+struct RmsNormCmd {
+  const float* x;
+  const float* w;
+  float eps;
+  int64_t n, rows;
+  float* y;
+  int8_t* qs;  // fused quantization of y, or null
+  float2* meta;
+};
+struct RopeCmd {
+  RopeArgs args;   // pointers to host data are left null here
+  ArenaRef positions;
+  ArenaRef factors;  // freq factors copied from host memory (bytes == 0: args.freq_factors)
+  ArenaRef slots;    // fused KV store
+};
+struct SwigluCmd {
+  const float* gate;
+  const float* up;
+  float* out;
+  int64_t n, rows;
+  int8_t* qs;
+  float2* meta;
+};
+struct AddCmd {
+  const float* a;
+  const float* b;
+  float* out;
+  int64_t n;
+};
+struct KvStoreCmd {
+  const float* k;
+  const float* v;
+  void* k_cache;
+  void* v_cache;
+  bool f16;
+  int64_t kv_dim, n_tok;
+  ArenaRef slots;
+};
+struct AttentionCmd {
+  AttentionArgs args;  // positions, seq and tables resolved from the refs
+  ArenaRef positions, seq, tables;
+};
+
+struct Cmd {
+  Op op;
+  union {
+    CopyCmd copy;
+    GetRowsCmd get_rows;
+    QuantizeCmd quantize;
+    MatvecCmd matvec;
+    GemmCmd gemm;
+    AddBiasCmd add_bias;
+    RmsNormCmd rms_norm;
+    RopeCmd rope;
+    SwigluCmd swiglu;
+    AddCmd add;
+    KvStoreCmd kv_store;
+    AttentionCmd attention;
+  };
+
+  explicit Cmd(Op o) : copy{} {
+    std::memset(static_cast<void*>(this), 0, sizeof(Cmd));
+    op = o;
+  }
+  bool operator==(const Cmd& other) const { return std::memcmp(this, &other, sizeof(Cmd)) == 0; }
+};
+
+// Fuses neighbouring commands in place (see cuda_backend.h); `arena` is the
+// host copy of the list's arena (fusion compares host data). Returns the
+// number of commands removed.
+int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena);
+
+}  // namespace impetus::cuda

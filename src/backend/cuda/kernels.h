@@ -1,0 +1,133 @@
+// The CUDA kernels' launchers: plain host functions, implemented in the .cu
+// files of this folder, that the command executor calls. Every pointer is
+// device memory; every launch goes to `stream` and is checked.
+//
+// Layouts shared between kernels:
+//   Q8 activations (inputs of quantized matrix products), per token row of n
+//   elements: int8 qs[n] at qs + t*n, and per block of 32 a float2
+//   {d, sum} at meta + t*(n/32): value = d * q, sum = the block's quant sum
+//   (so s = d * sum as in backend/cpu/kernels.h).
+//   Paged KV cache: row `slot` of k_cache/v_cache holds a token's keys/values
+//   for all KV heads; block tables are int32 [n_seqs][table_width].
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace impetus::cuda {
+
+// Fatal error with the CUDA message when `err` is not cudaSuccess.
+void check_cuda(cudaError_t err, const char* what, const char* file, int line);
+#define IMP_CUDA_CHECK(expr) ::impetus::cuda::check_cuda((expr), #expr, __FILE__, __LINE__)
+// Checks the last launch.
+#define IMP_CUDA_CHECK_LAUNCH() ::impetus::cuda::check_cuda(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)
+
+// Programmatic dependent launch (launch.cuh) for the kernels launched from
+// now on: set by the backend (Hopper or newer, not turned off).
+void set_programmatic_launch(bool on);
+bool programmatic_launch();
+
+// ---- activations ----
+// x (rows of n floats, n % 32 == 0) -> Q8 activations.
+void launch_quantize_q8(const float* x, int64_t n, int64_t rows, int8_t* qs, float2* meta,
+                        cudaStream_t stream);
+// y = x / rms(x) * w per row of n; y may alias x. With qs != null (n % 32 == 0)
+// y is also quantized to Q8 activations.
+void launch_rms_norm(const float* x, const float* w, float eps, int64_t n, int64_t rows, float* y,
+                     int8_t* qs, float2* meta, cudaStream_t stream);
+// out = silu(gate) * up over rows of n; optionally quantized like rms_norm.
+void launch_swiglu(const float* gate, const float* up, float* out, int64_t n, int64_t rows,
+                   int8_t* qs, float2* meta, cudaStream_t stream);
+void launch_add(const float* a, const float* b, float* out, int64_t n, cudaStream_t stream);
+void launch_add_bias(float* y, const float* bias, int64_t n, int64_t rows, cudaStream_t stream);
+void launch_f32_to_f16(const float* x, int64_t n, void* out, cudaStream_t stream);
+
+// ---- weights ----
+// True when `type` has device kernels (the types the CPU backend runs).
+bool type_supported(DType type);
+// True when matrix products of `type` take Q8 activations.
+bool takes_q8(DType type);
+// out (n rows of cols floats) = rows ids[] of table, dequantized exactly as
+// tensor/quant/quant.h does.
+void launch_get_rows(DType type, const void* table, int64_t cols, int64_t row_bytes,
+                     const int32_t* ids, int64_t n, float* out, cudaStream_t stream);
+// out (rows x cols halves) = the whole matrix dequantized to F16.
+void launch_dequant_f16(DType type, const void* w, int64_t cols, int64_t rows, int64_t row_bytes,
+                        void* out, cudaStream_t stream);
+
+// ---- matrix-vector products (few tokens) ----
+inline constexpr int kMatvecMaxWeights = 3;
+inline constexpr int64_t kMatvecMaxTokens = 8;
+
+struct MatvecWeight {
+  const void* w = nullptr;
+  float* y = nullptr;  // {n_out, n_tok}
+  int64_t n_out = 0;
+  int64_t row_bytes = 0;
+};
+
+struct MatvecArgs {
+  DType type = DType::kF32;
+  int n_w = 0;  // weights sharing the input, all of `type`
+  MatvecWeight ws[kMatvecMaxWeights];
+  int64_t n_in = 0;
+  int64_t n_tok = 0;         // 1..kMatvecMaxTokens
+  const void* act = nullptr;  // Q8 qs (takes_q8) or F32 x {n_in, n_tok}
+  const float2* meta = nullptr;
+  const float* x = nullptr;  // F32 x, for the generic fallback kernel
+  float* residual = nullptr;  // n_w == 1 only: residual += y (fused add)
+};
+void launch_matvec(const MatvecArgs& a, cudaStream_t stream);
+
+// ---- rope and KV cache ----
+struct RopeArgs {
+  float* x = nullptr;  // {n_heads * head_dim, n_tok}, rotated in place
+  int32_t n_heads = 0;
+  float* x2 = nullptr;  // optional second tensor (k) rotated the same way
+  int32_t n_heads2 = 0;
+  int32_t head_dim = 0;
+  int64_t n_tok = 0;
+  const int32_t* positions = nullptr;
+  bool neox = false;
+  int32_t n_rot = 0;
+  float freq_base = 10000.0f;
+  float freq_scale = 1.0f;
+  const float* freq_factors = nullptr;  // (n_rot/2) divisors or null
+  // Optional fused KV store of x2 (after rotation) and v at slots[t].
+  const float* v = nullptr;
+  void* k_cache = nullptr;
+  void* v_cache = nullptr;
+  bool cache_f16 = false;
+  const int32_t* slots = nullptr;
+};
+void launch_rope(const RopeArgs& a, cudaStream_t stream);
+void launch_kv_store(const float* k, const float* v, void* k_cache, void* v_cache, bool cache_f16,
+                     int64_t kv_dim, const int32_t* slots, int64_t n_tok, cudaStream_t stream);
+
+// ---- attention ----
+struct AttentionArgs {
+  const float* q = nullptr;  // {n_head * head_dim, n_tok}
+  const void* k_cache = nullptr;
+  const void* v_cache = nullptr;
+  bool cache_f16 = false;
+  float* out = nullptr;  // like q
+  int32_t n_head = 0, n_head_kv = 0, head_dim = 0;
+  float scale = 1.0f;
+  int64_t n_tok = 0;
+  const int32_t* positions = nullptr;  // (n_tok)
+  const int32_t* seq = nullptr;        // (n_tok) row of `tables`
+  const int32_t* tables = nullptr;     // [n_seqs][table_width]
+  int32_t table_width = 0;
+  int32_t block_size = 0;
+  // Split-K (flash decoding): n_splits > 1 needs partial buffers of
+  // n_splits * n_tok * n_head * head_dim floats (acc) and float2 (max, sum).
+  int32_t n_splits = 1;
+  float* part_acc = nullptr;
+  float2* part_ml = nullptr;
+};
+void launch_attention(const AttentionArgs& a, cudaStream_t stream);
+
+}  // namespace impetus::cuda

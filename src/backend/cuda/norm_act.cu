@@ -1,0 +1,168 @@
+// Elementwise and per-row kernels on F32 activations: RMSNorm, SwiGLU,
+// add, bias, and the Q8 activation quantizer (fused into RMSNorm and SwiGLU
+// when a quantized matrix product reads their output next). Float results
+// match the CPU ops (backend/cpu/*.cc) operation for operation.
+#include "backend/cuda/device_common.cuh"
+#include "backend/cuda/kernels.h"
+#include "backend/cuda/launch.cuh"
+
+namespace impetus::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+// One warp quantizes the 32-element block holding v (lane i holds element i):
+// d = amax / 127, q = round(v / d) half away from zero, as the CPU's
+// quantize_q8 (backend/cpu/kernels_scalar.cc).
+__device__ __forceinline__ void quantize_block_warp(float v, int64_t elem, int64_t block, int8_t* qs,
+                                                   float2* meta) {
+  const float amax = warp_max(fabsf(v));
+  const float d = amax / 127.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const int q = static_cast<int>(roundf(__fmul_rn(v, id)));
+  const int sum = warp_sum(q);
+  qs[elem] = static_cast<int8_t>(q);
+  if ((threadIdx.x & 31) == 0) meta[block] = make_float2(d, static_cast<float>(sum));
+}
+
+__device__ double block_sum(double v) {
+  __shared__ double partial[kThreads / kWarp];
+  v = warp_sum(v);
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  double total = 0.0;
+#pragma unroll
+  for (int i = 0; i < kThreads / kWarp; ++i) total += partial[i];
+  return total;
+}
+
+// One block per row of n.
+template <bool kQuant>
+__global__ void __launch_bounds__(kThreads) rms_norm_kernel(const float* x, const float* w, float eps,
+                                                            int64_t n, float* y, int8_t* qs,
+                                                            float2* meta) {
+  wait_for_previous_grid();
+  allow_next_grid();
+  const int64_t row = blockIdx.x;
+  const float* xr = x + row * n;
+  float* yr = y + row * n;
+  double ss = 0.0;
+  for (int64_t i = threadIdx.x; i < n; i += kThreads) {
+    const double v = xr[i];
+    ss += v * v;
+  }
+  ss = block_sum(ss);
+  const float scale = static_cast<float>(1.0 / sqrt(ss / static_cast<double>(n) + static_cast<double>(eps)));
+  if constexpr (!kQuant) {
+    for (int64_t i = threadIdx.x; i < n; i += kThreads) yr[i] = __fmul_rn(__fmul_rn(xr[i], scale), w[i]);
+  } else {
+    const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+    for (int64_t b = warp; b < n / 32; b += kThreads / kWarp) {
+      const int64_t i = 32 * b + lane;
+      const float v = __fmul_rn(__fmul_rn(xr[i], scale), w[i]);
+      yr[i] = v;
+      quantize_block_warp(v, row * n + i, row * (n / 32) + b, qs, meta);
+    }
+  }
+}
+
+__device__ __forceinline__ float silu_mul(float g, float u) {
+  return __fmul_rn(__fdiv_rn(g, __fadd_rn(1.0f, expf(-g))), u);
+}
+
+__global__ void swiglu_kernel(const float* gate, const float* up, float* out, int64_t n) {
+  wait_for_previous_grid();
+  allow_next_grid();
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = silu_mul(gate[i], up[i]);
+}
+
+// One warp per 32-element block of the flattened rows (rows are a multiple of 32).
+__global__ void swiglu_quant_kernel(const float* gate, const float* up, float* out, int64_t n_blocks,
+                                    int8_t* qs, float2* meta) {
+  wait_for_previous_grid();
+  allow_next_grid();
+  const int64_t b = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
+  if (b >= n_blocks) return;
+  const int64_t i = 32 * b + threadIdx.x % kWarp;
+  const float v = silu_mul(gate[i], up[i]);
+  out[i] = v;
+  quantize_block_warp(v, i, b, qs, meta);
+}
+
+__global__ void quantize_kernel(const float* x, int64_t n_blocks, int8_t* qs, float2* meta) {
+  wait_for_previous_grid();
+  allow_next_grid();
+  const int64_t b = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
+  if (b >= n_blocks) return;
+  const int64_t i = 32 * b + threadIdx.x % kWarp;
+  quantize_block_warp(x[i], i, b, qs, meta);
+}
+
+__global__ void add_kernel(const float* a, const float* b, float* out, int64_t n) {
+  wait_for_previous_grid();
+  allow_next_grid();
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = a[i] + b[i];
+}
+
+__global__ void add_bias_kernel(float* y, const float* bias, int64_t n, int64_t total) {
+  wait_for_previous_grid();
+  allow_next_grid();
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < total) y[i] += bias[i % n];
+}
+
+unsigned blocks_for(int64_t threads) { return static_cast<unsigned>((threads + kThreads - 1) / kThreads); }
+
+}  // namespace
+
+void launch_quantize_q8(const float* x, int64_t n, int64_t rows, int8_t* qs, float2* meta,
+                        cudaStream_t stream) {
+  const int64_t n_blocks = n / 32 * rows;
+  if (n_blocks == 0) return;
+  launch_kernel(quantize_kernel, blocks_for(n_blocks * kWarp), kThreads, 0, stream, x, n_blocks, qs, meta);
+  IMP_CUDA_CHECK_LAUNCH();
+}
+
+void launch_rms_norm(const float* x, const float* w, float eps, int64_t n, int64_t rows, float* y,
+                     int8_t* qs, float2* meta, cudaStream_t stream) {
+  if (rows == 0) return;
+  if (qs != nullptr) {
+    launch_kernel(rms_norm_kernel<true>, static_cast<unsigned>(rows), kThreads, 0, stream, x, w, eps, n, y, qs, meta);
+  } else {
+    launch_kernel(rms_norm_kernel<false>, static_cast<unsigned>(rows), kThreads, 0, stream, x, w, eps, n, y, nullptr,
+                                                                                 nullptr);
+  }
+  IMP_CUDA_CHECK_LAUNCH();
+}
+
+void launch_swiglu(const float* gate, const float* up, float* out, int64_t n, int64_t rows,
+                   int8_t* qs, float2* meta, cudaStream_t stream) {
+  const int64_t total = n * rows;
+  if (total == 0) return;
+  if (qs != nullptr) {
+    const int64_t n_blocks = total / 32;
+    launch_kernel(swiglu_quant_kernel, blocks_for(n_blocks * kWarp), kThreads, 0, stream, gate, up, out, n_blocks, qs,
+                                                                                 meta);
+  } else {
+    launch_kernel(swiglu_kernel, blocks_for(total), kThreads, 0, stream, gate, up, out, total);
+  }
+  IMP_CUDA_CHECK_LAUNCH();
+}
+
+void launch_add(const float* a, const float* b, float* out, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  launch_kernel(add_kernel, blocks_for(n), kThreads, 0, stream, a, b, out, n);
+  IMP_CUDA_CHECK_LAUNCH();
+}
+
+void launch_add_bias(float* y, const float* bias, int64_t n, int64_t rows, cudaStream_t stream) {
+  const int64_t total = n * rows;
+  if (total == 0) return;
+  launch_kernel(add_bias_kernel, blocks_for(total), kThreads, 0, stream, y, bias, n, total);
+  IMP_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace impetus::cuda

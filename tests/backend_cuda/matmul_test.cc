@@ -1,0 +1,159 @@
+// CUDA matrix products and get_rows against the CPU for every weight type.
+//
+// Tolerances (max |a - b| / max |b|):
+//   1..8 tokens (matrix-vector kernels): vs the CPU scalar backend, 2e-5:
+//     both round the activations to the same Q8 blocks (quantized types) or
+//     use them as they are (float types); only summation order differs;
+//   more tokens (cuBLAS): vs the double-precision product of the
+//     dequantized weights and unrounded activations: 1e-5 for F32 weights
+//     (SGEMM), 4e-3 otherwise (activations rounded to F16);
+//   get_rows: bit-identical to the CPU's dequantize_row.
+#include <gtest/gtest.h>
+
+#include "cuda_test_util.h"
+#include "tensor/quant/quant.h"
+#include "testing/backends.h"
+#include "testing/reference.h"
+#include "testing/reference_ops.h"
+
+namespace impetus::testing {
+namespace {
+
+const DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
+                        DType::kQ5_1, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+
+struct Weights {
+  std::vector<uint8_t> bytes;  // stored type
+  std::vector<float> deq;      // dequantized
+};
+
+Weights make_weights(DType type, int64_t n_in, int64_t n_out, uint64_t seed) {
+  const auto w = random_floats(static_cast<size_t>(n_in * n_out), seed);
+  const int64_t rb = dtype_row_bytes(type, n_in);
+  Weights out;
+  out.bytes.resize(static_cast<size_t>(rb * n_out));
+  out.deq.resize(w.size());
+  for (int64_t r = 0; r < n_out; ++r) {
+    quantize_row(type, w.data() + r * n_in, out.bytes.data() + r * rb, n_in);
+    dequantize_row(type, out.bytes.data() + r * rb, out.deq.data() + r * n_in, n_in);
+  }
+  return out;
+}
+
+class CudaMatmul : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    IMP_REQUIRE_CUDA();
+    gpu_ = make_cuda();
+    cpu_ = make_cpu_scalar();
+    ASSERT_NE(gpu_, nullptr);
+  }
+
+  // y on `be` for weights w {n_in, n_out} and activations x.
+  std::vector<float> run(Backend& be, DType type, const Weights& w, int64_t n_in, int64_t n_out,
+                         const std::vector<float>& x, int64_t n_tok) {
+    auto wt = upload(be, type, {n_in, n_out, 1, 1}, w.bytes.data());
+    auto xt = upload_f32(be, x, n_in);
+    auto yt = upload(be, DType::kF32, {n_out, n_tok, 1, 1}, nullptr);
+    be.matmul(wt.t, xt.t, yt.t);
+    return download_f32(be, yt.t);
+  }
+
+  void check(DType type, int64_t n_in, int64_t n_out, int64_t n_tok) {
+    const Weights w = make_weights(type, n_in, n_out, 1 + n_in);
+    const auto x = random_floats(static_cast<size_t>(n_in * n_tok), 7 + n_tok);
+    const auto got = run(*gpu_, type, w, n_in, n_out, x, n_tok);
+    if (n_tok <= 8) {
+      const auto want = run(*cpu_, type, w, n_in, n_out, x, n_tok);
+      EXPECT_LT(max_rel_error(got, want), 2e-5)
+          << dtype_name(type) << " n_in=" << n_in << " n_out=" << n_out << " n_tok=" << n_tok;
+    } else {
+      const auto want = ref::matmul(w.deq, n_in, n_out, x, n_tok);
+      EXPECT_LT(max_rel_error(got, want), type == DType::kF32 ? 1e-5 : 4e-3)
+          << dtype_name(type) << " n_in=" << n_in << " n_out=" << n_out << " n_tok=" << n_tok;
+    }
+  }
+
+  std::unique_ptr<CudaBackend> gpu_;
+  std::unique_ptr<CpuBackend> cpu_;
+};
+
+TEST_F(CudaMatmul, EveryTypeDecodeAndPrefill) {
+  for (DType type : kTypes) {
+    for (int64_t n_tok : {1, 3, 8, 9, 64}) check(type, 512, 72, n_tok);
+  }
+}
+
+TEST_F(CudaMatmul, ShapesOfRealModels) {
+  // 4096 inputs: 16 items per row, 32 rows per block; 11008: 43 items per
+  // row, rows split unevenly over blocks; 19200 F16: one row per block with
+  // more items than threads.
+  for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kF16, DType::kQ4_K, DType::kQ6_K}) {
+    check(type, 4096, 100, 1);
+    check(type, 4096, 37, 4);
+  }
+  for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kQ5_K}) check(type, 11008, 20, 1);
+  check(DType::kF16, 19200, 3, 1);
+  check(DType::kF16, 19200, 3, 2);
+}
+
+TEST_F(CudaMatmul, SmallRowsTakeBlockKernelsAndGenericPaths) {
+  // 64 and 96 inputs: one legacy block per item; 40 F32/F16 inputs and 36
+  // F16 inputs (rows not 16-byte aligned): the generic kernel.
+  for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kF32,
+                     DType::kF16, DType::kBF16}) {
+    for (int64_t n_tok : {1, 5}) {
+      check(type, 64, 33, n_tok);
+      check(type, 96, 50, n_tok);
+    }
+  }
+  for (int64_t n_tok : {1, 6, 12}) {
+    check(DType::kF32, 40, 9, n_tok);
+    check(DType::kF16, 36, 9, n_tok);
+  }
+}
+
+TEST_F(CudaMatmul, SeveralWeightsShareTheInput) {
+  // q/k/v-like: two Q4_0 weights and one Q6_K (split into two launches) and
+  // a float one, in one matmul_n, against separate CPU products.
+  const int64_t n_in = 512, n_tok = 2;
+  const DType types[4] = {DType::kQ4_0, DType::kQ4_0, DType::kQ6_K, DType::kF16};
+  const int64_t n_outs[4] = {64, 32, 32, 16};
+  const auto x = random_floats(static_cast<size_t>(n_in * n_tok), 3);
+  std::vector<Weights> ws;
+  for (int i = 0; i < 4; ++i) ws.push_back(make_weights(types[i], n_in, n_outs[i], 20 + i));
+  std::vector<DeviceTensor> wt, yt;
+  Tensor wts[4], yts[4];
+  for (int i = 0; i < 4; ++i) {
+    wt.push_back(upload(*gpu_, types[i], {n_in, n_outs[i], 1, 1}, ws[i].bytes.data()));
+    yt.push_back(upload(*gpu_, DType::kF32, {n_outs[i], n_tok, 1, 1}, nullptr));
+    wts[i] = wt.back().t;
+    yts[i] = yt.back().t;
+  }
+  auto xt = upload_f32(*gpu_, x, n_in);
+  gpu_->matmul_n(wts, 4, xt.t, yts);
+  for (int i = 0; i < 4; ++i) {
+    const auto want = run(*cpu_, types[i], ws[i], n_in, n_outs[i], x, n_tok);
+    EXPECT_LT(max_rel_error(download_f32(*gpu_, yts[i]), want), 2e-5) << "weight " << i;
+  }
+}
+
+TEST_F(CudaMatmul, GetRowsIsExact) {
+  for (DType type : kTypes) {
+    const int64_t n_in = 512, n_rows = 40;
+    const Weights w = make_weights(type, n_in, n_rows, 5);
+    auto wt = upload(*gpu_, type, {n_in, n_rows, 1, 1}, w.bytes.data());
+    const std::vector<int32_t> ids = {5, 0, 39, 5, 17};
+    auto out = upload(*gpu_, DType::kF32, {n_in, 5, 1, 1}, nullptr);
+    gpu_->get_rows(wt.t, ids.data(), 5, out.t);
+    const auto got = download_f32(*gpu_, out.t);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      for (int64_t c = 0; c < n_in; ++c) {
+        ASSERT_EQ(got[i * n_in + c], w.deq[ids[i] * n_in + c]) << dtype_name(type) << " row " << ids[i];
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace impetus::testing
