@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libicu-dev libboost-dev
   python3 python3-numpy python3-jinja2
   g++-aarch64-linux-gnu qemu-user
+  libcurl4-openssl-dev libssl-dev libsqlite3-dev prometheus-cpp-dev python3-prometheus-client chromium
   curl tmux
 )
 

@@ -1,14 +1,17 @@
 // `impetus bench -m MODEL`: prompt-processing and generation speed, shown
 // like llama-bench (a markdown table) or as one JSON object with --json.
-// `impetus bench --memory`: the machine's memory bandwidth (core/memory_bandwidth.h).
+// `impetus bench --memory`: the machine's memory bandwidth (core/memory_bandwidth.h),
+// or with --device cuda the GPU's device-to-device copy bandwidth.
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "app/backend_select.h"
 #include "app/bench_load.h"
 #include "app/commands.h"
 #include "app/loaded_model.h"
+#include "backend/cpu/cpu_backend.h"
 #include "core/memory_bandwidth.h"
 #include "engine/bench_runner.h"
 
@@ -20,6 +23,8 @@ struct BenchArgs {
   BenchOptions bench;
   int n_threads = 0;
   std::string isa;  // "" = cpu::default_isa()
+  std::string device = "auto";  // auto | cpu | cuda
+  int gpu_layers = -1;
   bool json = false;
   bool memory = false;
   int memory_mib = 1024;
@@ -67,14 +72,14 @@ nlohmann::json rate_json(const BenchRate& r) {
           {"samples", r.samples_tok_s}};
 }
 
-void print_json(const BenchArgs& a, const ModelSummary& m, cpu::Isa isa, int threads,
+void print_json(const BenchArgs& a, const ModelSummary& m, const std::string& isa, int threads,
                 const BenchResult& r) {
   nlohmann::json j;
   j["model"] = a.model;
   j["model_type"] = m.label;
   j["model_bytes"] = m.n_bytes;
   j["n_params"] = m.n_params;
-  j["isa"] = cpu::isa_name(isa);
+  j["isa"] = isa;  // the CPU instruction set, or "cuda"
   j["threads"] = threads;
   j["reps"] = a.bench.n_reps;
   j["weight_bytes"] = m.weight_bytes_per_token;
@@ -86,7 +91,7 @@ void print_json(const BenchArgs& a, const ModelSummary& m, cpu::Isa isa, int thr
   std::puts(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
-void print_table(const ModelSummary& m, cpu::Isa isa, int threads, const BenchResult& r) {
+void print_table(const ModelSummary& m, const std::string& isa, int threads, const BenchResult& r) {
   std::printf("| %-22s | %10s | %7s | %-6s | %7s | %6s | %18s | %7s |\n", "model", "size", "params",
               "isa", "threads", "test", "t/s", "GB/s");
   std::printf("| %s | %s: | %s: | %s | %s: | %s: | %s: | %s: |\n", std::string(22, '-').c_str(),
@@ -104,7 +109,7 @@ void print_table(const ModelSummary& m, cpu::Isa isa, int threads, const BenchRe
     // "±" is two bytes but one column: pad the t/s field by one more.
     std::printf("| %-22s | %6.2f MiB | %7s | %-6s | %7d | %6s | %19s | %7s |\n", m.label.c_str(),
                 static_cast<double>(m.n_bytes) / (1 << 20), params_label(m.n_params).c_str(),
-                cpu::isa_name(isa), threads, test, ts, bw);
+                isa.c_str(), threads, test, ts, bw);
   };
   if (r.pp) row("pp", *r.pp, false);
   if (r.tg) row("tg", *r.tg, true);
@@ -124,7 +129,9 @@ StatusOr<cpu::Isa> pick_isa(const std::string& name) {
 int run_model_bench(const BenchArgs& a) {
   auto isa = pick_isa(a.isa);
   if (!isa.ok()) return report_error(isa.status());
-  CpuBackend backend(CpuBackendOptions{a.n_threads, *isa});
+  auto made = make_backend(DeviceOptions{a.device, a.gpu_layers, a.n_threads, *isa});
+  if (!made.ok()) return report_error(made.status());
+  Backend& backend = **made;
   auto model = Model::load(a.model, backend);
   if (!model.ok()) return report_error(model.status());
   constexpr int32_t kBlock = 16;
@@ -135,16 +142,32 @@ int run_model_bench(const BenchArgs& a) {
   auto result = run_bench(**model, **cache, pool, a.bench);
   if (!result.ok()) return report_error(result.status());
   const ModelSummary summary = summarize_model((*model)->gguf());
-  const int threads = backend.pool().n_threads();
+  auto* cpu_backend = dynamic_cast<CpuBackend*>(&backend);
+  const int threads = cpu_backend != nullptr ? cpu_backend->pool().n_threads() : 0;
+  const std::string label = cpu_backend != nullptr ? cpu::isa_name(*isa) : backend.name();
   if (a.json) {
-    print_json(a, summary, *isa, threads, *result);
+    print_json(a, summary, label, threads, *result);
   } else {
-    print_table(summary, *isa, threads, *result);
+    print_table(summary, label, threads, *result);
+    if (!gpu_name(backend).empty()) std::printf("GPU: %s\n", gpu_name(backend).c_str());
+  }
+  return 0;
+}
+
+int run_gpu_memory_bench(const BenchArgs& a) {
+  auto gbps = gpu_copy_bandwidth_gbps(static_cast<size_t>(a.memory_mib) << 20, 20);
+  if (!gbps.ok()) return report_error(gbps.status());
+  if (a.json) {
+    std::puts(nlohmann::json{{"gpu_memory", {{"copy_gbps", *gbps}, {"bytes", size_t(a.memory_mib) << 20}}}}.dump().c_str());
+  } else {
+    std::printf("GPU device-to-device copy: %d MiB buffer, best of 20: %.1f GB/s (bytes read + written)\n",
+                a.memory_mib, *gbps);
   }
   return 0;
 }
 
 int run_memory_bench(const BenchArgs& a) {
+  if (a.device == "cuda") return run_gpu_memory_bench(a);
   MemoryBandwidthOptions o;
   o.n_bytes = static_cast<size_t>(a.memory_mib) << 20;
   o.n_threads = a.n_threads;
@@ -184,6 +207,7 @@ void register_bench(CLI::App& app, int* exit_code) {
   cmd->add_option("--memory-mib", args->memory_mib, "buffer size of --memory in MiB")
       ->check(CLI::Range(1, 1 << 20))->capture_default_str();
   model->excludes(memory);
+  add_device_options(*cmd, &args->device, &args->gpu_layers);
   add_load_bench_options(*cmd, *load);
   cmd->callback([args, load, exit_code, cmd] {
     if (args->memory) {
@@ -195,6 +219,8 @@ void register_bench(CLI::App& app, int* exit_code) {
     } else if (load_bench_requested(*load)) {
       load->host.path = args->model;
       load->host.n_threads = args->n_threads;
+      load->host.device = args->device;
+      load->host.gpu_layers = args->gpu_layers;
       load->json = args->json;
       *exit_code = run_load_bench(*load);
     } else {

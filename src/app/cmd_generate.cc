@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "app/backend_select.h"
 #include "app/commands.h"
 #include "app/loaded_model.h"
 #include "engine/generator.h"
@@ -82,6 +83,7 @@ void add_model_options(CLI::App& cmd, LoadOptions& load) {
   cmd.add_option("-t,--threads", load.n_threads, "CPU threads (0 = all)")->check(CLI::Range(0, 1024));
   cmd.add_option("-c,--ctx-size", load.n_ctx, "context size in tokens (0 = model's, max 4096)")
       ->check(CLI::Range(0, 1 << 20));
+  add_device_options(cmd, &load.device, &load.gpu_layers);
 }
 
 void register_generate(CLI::App& app, int* exit_code) {

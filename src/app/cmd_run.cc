@@ -11,6 +11,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "app/backend_select.h"
 #include "app/commands.h"
 #include "app/loaded_model.h"
 #include "app/model_host.h"
@@ -130,6 +131,7 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--seed", a->seed, "random seed");
   cmd->add_option("-t,--threads", a->host.n_threads, "CPU threads (0 = all)");
   cmd->add_option("-c,--ctx-size", a->host.n_ctx, "context size in tokens");
+  add_device_options(*cmd, &a->host.device, &a->host.gpu_layers);
   cmd->add_option("--chat-template", a->host.chat_template_file, "Jinja chat template file");
   cmd->callback([a, exit_code] { *exit_code = run_chat(*a); });
 }

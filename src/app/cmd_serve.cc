@@ -10,9 +10,13 @@
 #include <cstdio>
 #include <thread>
 
+#include "app/backend_select.h"
 #include "app/commands.h"
 #include "app/loaded_model.h"
 #include "app/model_host.h"
+#include "app/model_manager.h"
+#include "app/serve_services.h"
+#include "store/store_paths.h"
 #include "app/version.h"
 #include "core/log.h"
 #include "server/api_server.h"
@@ -33,6 +37,11 @@ struct ServeArgs {
   std::string api_key;
   int shutdown_grace_ms = 5000;
   std::string config;
+  std::string models_dir;          // "" = $IMPETUS_MODELS or ~/.impetus/models
+  int max_loaded_models = 4;
+  int64_t memory_budget_mib = 0;   // 0 = 90% of available RAM
+  bool no_evict = false;
+  ServeServicesOptions services;
 };
 
 // Applies a TOML config file to the options that neither the command line
@@ -76,10 +85,6 @@ sigset_t block_shutdown_signals() {
 }
 
 int run_serve(const ServeArgs& a) {
-  if (a.models.empty()) {
-    std::fprintf(stderr, "impetus: error: give at least one --model PATH\n");
-    return 2;
-  }
   if (a.aliases.size() > a.models.size()) {
     std::fprintf(stderr, "impetus: error: more --alias than --model options\n");
     return 2;
@@ -92,6 +97,20 @@ int run_serve(const ServeArgs& a) {
   const sigset_t signals = block_shutdown_signals();
   ModelRegistry registry;
   registry.set_loading(static_cast<int>(a.models.size()));
+  ModelManagerOptions mo;
+  mo.defaults = a.host_options;
+  mo.defaults.kv_type = a.kv_type == "f32" ? DType::kF32 : DType::kF16;
+  mo.defaults.kv_cache_bytes = a.kv_cache_mib << 20;
+  mo.models_dir = a.models_dir.empty() ? models_dir() : a.models_dir;
+  mo.max_loaded_models = std::max(a.max_loaded_models, static_cast<int>(a.models.size()));
+  mo.memory_budget_bytes = static_cast<uint64_t>(a.memory_budget_mib) << 20;
+  mo.evict_lru = !a.no_evict;
+  ModelManager manager(registry, mo);
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < a.models.size(); ++i) {
+    ids.push_back(i < a.aliases.size() ? a.aliases[i] : model_id_from_path(a.models[i]));
+    manager.add_path(a.models[i], ids.back());
+  }
   ApiServerOptions so;
   so.http.host = a.host;
   so.http.port = static_cast<uint16_t>(a.port);
@@ -100,29 +119,30 @@ int run_serve(const ServeArgs& a) {
   so.http.shutdown_grace_ms = a.shutdown_grace_ms;
   so.api_key = a.api_key;
   so.version = kVersion;
+  ServeServicesOptions svo = a.services;
+  svo.models_dir = mo.models_dir;
+  auto services = ServeServices::create(svo, manager);
+  if (!services.ok()) return report_error(services.status());
+  so.dashboard = (*services)->has_dashboard();
   ApiServer server(so, registry);
+  (*services)->attach(server);
   if (Status s = server.start(); !s.ok()) return report_error(s);
   std::fprintf(stderr, "impetus: listening on http://%s:%u (loading %zu model%s)\n", a.host.c_str(),
                server.port(), a.models.size(), a.models.size() == 1 ? "" : "s");
-  std::vector<std::unique_ptr<HostedModel>> hosted;
+  if (so.dashboard) {
+    std::fprintf(stderr, "impetus: dashboard at http://%s:%u/\n", a.host.c_str(), server.port());
+  }
   int exit_code = 0;
   std::thread loader([&] {
-    for (size_t i = 0; i < a.models.size(); ++i) {
-      HostOptions o = a.host_options;
-      o.path = a.models[i];
-      o.id = i < a.aliases.size() ? a.aliases[i] : "";
-      o.kv_type = a.kv_type == "f32" ? DType::kF32 : DType::kF16;
-      o.kv_cache_bytes = a.kv_cache_mib << 20;
-      auto h = host_model(o);
-      if (!h.ok()) {
-        report_error(h.status());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto loaded = manager.load(ids[i], ModelLoadOptions{});
+      registry.set_loading(static_cast<int>(ids.size() - i - 1));
+      if (!loaded.ok()) {
+        report_error(loaded.status());
         exit_code = 1;
         kill(getpid(), SIGTERM);
         return;
       }
-      registry.add((*h)->served());
-      hosted.push_back(std::move(*h));
-      registry.set_loading(static_cast<int>(a.models.size() - i - 1));
     }
     std::fprintf(stderr, "impetus: ready\n");
   });
@@ -131,7 +151,8 @@ int run_serve(const ServeArgs& a) {
   std::fprintf(stderr, "impetus: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   loader.join();
   server.stop();
-  for (auto& h : hosted) h->engine->shutdown();
+  (*services)->stop();
+  manager.unload_all();
   return exit_code;
 }
 
@@ -155,6 +176,7 @@ void register_serve(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 1 << 20))->envname("IMPETUS_CTX_SIZE");
   cmd->add_option("-t,--threads", a->host_options.n_threads, "CPU threads for inference (0 = all)")
       ->check(CLI::Range(0, 1024))->envname("IMPETUS_THREADS");
+  add_device_options(*cmd, &a->host_options.device, &a->host_options.gpu_layers);
   cmd->add_option("--parallel", a->host_options.max_running, "sequences generated at once")
       ->check(CLI::Range(1, 1024))->envname("IMPETUS_PARALLEL");
   cmd->add_option("-b,--batch-size", a->host_options.max_batch_tokens, "tokens per forward step")
@@ -170,6 +192,24 @@ void register_serve(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 256))->envname("IMPETUS_HTTP_THREADS");
   cmd->add_option("--max-body", a->max_body_mib, "largest request body in MiB (413 above)")
       ->check(CLI::Range(int64_t{1}, int64_t{1024}))->envname("IMPETUS_MAX_BODY");
+  cmd->add_option("--models-dir", a->models_dir, "installed models (default $IMPETUS_MODELS or ~/.impetus/models)")
+      ->envname("IMPETUS_MODELS_DIR");
+  cmd->add_option("--max-loaded-models", a->max_loaded_models, "models loaded at once at most")
+      ->check(CLI::Range(1, 256))->envname("IMPETUS_MAX_LOADED_MODELS");
+  cmd->add_option("--memory-budget", a->memory_budget_mib,
+                  "MiB of weights + KV cache all loaded models may use (0 = 90% of available RAM)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30))->envname("IMPETUS_MEMORY_BUDGET");
+  cmd->add_flag("--no-evict", a->no_evict,
+                "refuse (507) a load over the limits instead of unloading least recently used models")
+      ->envname("IMPETUS_NO_EVICT");
+  cmd->add_option("--catalog", a->services.catalog_file, "model catalog JSON (default: the built-in one)")
+      ->envname("IMPETUS_CATALOG");
+  cmd->add_option("--database", a->services.database, "benchmark history database (default ~/.impetus/impetus.db)")
+      ->envname("IMPETUS_DATABASE");
+  cmd->add_option("--web-dir", a->services.web_dir, "dashboard files (default: found beside the binary)")
+      ->envname("IMPETUS_WEB_DIR");
+  cmd->add_option("--max-downloads", a->services.max_downloads, "downloads running at once")
+      ->check(CLI::Range(1, 16))->envname("IMPETUS_MAX_DOWNLOADS");
   cmd->add_option("--shutdown-grace", a->shutdown_grace_ms, "ms in-flight requests get at shutdown")
       ->check(CLI::Range(0, 600000))->envname("IMPETUS_SHUTDOWN_GRACE");
   cmd->callback([a, cmd, exit_code] {

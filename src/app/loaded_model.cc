@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "app/backend_select.h"
+
 namespace impetus::app {
 
 StatusOr<LoadedModel> load_model(const LoadOptions& options) {
   LoadedModel lm;
-  lm.backend = std::make_unique<CpuBackend>(CpuBackendOptions{options.n_threads});
+  DeviceOptions device{options.device, options.gpu_layers, options.n_threads, std::nullopt};
+  IMP_ASSIGN_OR_RETURN(lm.backend, make_backend(device));
   IMP_ASSIGN_OR_RETURN(lm.model, Model::load(options.path, *lm.backend));
   IMP_ASSIGN_OR_RETURN(lm.tokenizer, Tokenizer::from_gguf(lm.model->gguf()));
   const auto& cfg = lm.model->config();

@@ -1,4 +1,4 @@
-// LoadedModel: what the CLI commands need to run a model: a CPU backend,
+// LoadedModel: what the CLI commands need to run a model: a backend (CPU or GPU),
 // the model, its tokenizer and a KV cache with room for n_ctx tokens.
 #pragma once
 
@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "backend/cpu/cpu_backend.h"
+#include "backend/backend.h"
 #include "engine/block_pool.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
@@ -20,10 +20,12 @@ struct LoadOptions {
   int n_threads = 0;       // 0: all hardware threads
   int32_t n_ctx = 0;       // 0: the model's training context, capped at 4096
   int32_t block_size = 16;
+  std::string device = "auto";  // --device: auto | cpu | cuda (app/backend_select.h)
+  int gpu_layers = -1;          // --gpu-layers
 };
 
 struct LoadedModel {
-  std::unique_ptr<CpuBackend> backend;
+  std::unique_ptr<Backend> backend;
   std::unique_ptr<Model> model;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<KvCache> cache;
@@ -33,7 +35,7 @@ struct LoadedModel {
 
 StatusOr<LoadedModel> load_model(const LoadOptions& options);
 
-// Adds -m/--model, -t/--threads and -c/--ctx-size to a subcommand.
+// Adds -m/--model, -t/--threads, -c/--ctx-size, --device and --gpu-layers to a subcommand.
 void add_model_options(CLI::App& cmd, LoadOptions& load);
 
 // Prints "impetus: error: <message>" to stderr and returns 1.

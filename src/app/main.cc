@@ -2,6 +2,7 @@
 // cmd_*.cc file; this file only wires them together.
 #include <cstdio>
 
+#include "app/cmd_pull.h"
 #include "app/commands.h"
 #include "app/version.h"
 
@@ -19,6 +20,9 @@ int main(int argc, char** argv) {
   impetus::app::register_info(app, &exit_code);
   impetus::app::register_synth(app, &exit_code);
   impetus::app::register_bench(app, &exit_code);
+  impetus::app::register_pull(app, &exit_code);
+  impetus::app::register_list(app, &exit_code);
+  impetus::app::register_rm(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "backend/cpu/cpu_backend.h"
+#include "app/backend_select.h"
 #include "core/log.h"
 
 namespace impetus::app {
@@ -43,7 +43,8 @@ std::string model_id_from_path(const std::string& path) {
 ServedModel HostedModel::served() const {
   ServedModel m;
   m.id = id;
-  m.engine = engine.get();
+  // Not owning: the caller keeps this HostedModel alive while it is served.
+  m.engine = std::shared_ptr<EngineClient>(engine.get(), [](EngineClient*) {});
   m.chat_template = chat_template;
   m.chat_template_source = chat_template_source;
   m.created = std::chrono::duration_cast<std::chrono::seconds>(
@@ -55,8 +56,9 @@ ServedModel HostedModel::served() const {
 StatusOr<std::unique_ptr<HostedModel>> host_model(const HostOptions& o) {
   auto h = std::make_unique<HostedModel>();
   h->id = o.id.empty() ? model_id_from_path(o.path) : o.id;
-  h->backend = std::make_unique<CpuBackend>(CpuBackendOptions{o.n_threads, std::nullopt});
-  IMP_ASSIGN_OR_RETURN(h->model, Model::load(o.path, *h->backend));
+  IMP_ASSIGN_OR_RETURN(h->backend, make_backend(DeviceOptions{o.device, o.gpu_layers, o.n_threads, std::nullopt}));
+  IMP_ASSIGN_OR_RETURN(h->model, Model::load(o.path, *h->backend,
+                                             o.use_mmap ? FileLoadMode::kMmap : FileLoadMode::kRead));
   IMP_ASSIGN_OR_RETURN(h->tokenizer, Tokenizer::from_gguf(h->model->gguf()));
   IMP_ASSIGN_OR_RETURN(h->chat_template, load_template(o, *h->tokenizer, &h->chat_template_source));
   EngineOptions eo;

@@ -18,12 +18,15 @@ struct HostOptions {
   std::string path;                 // GGUF file
   std::string id;                   // model id; "" = the file's stem
   int n_threads = 0;                // CPU threads (0 = all)
+  std::string device = "auto";      // --device: auto | cpu | cuda (app/backend_select.h)
+  int gpu_layers = -1;              // --gpu-layers
   int32_t n_ctx = 0;                // tokens per sequence (0 = model's, capped at 4096)
   int32_t max_running = 16;         // sequences decoding at once
   int32_t max_batch_tokens = 512;   // tokens per forward step
   int64_t kv_cache_bytes = 0;       // 0 = automatic
   DType kv_type = DType::kF16;
   std::string chat_template_file;   // "" = the model's own template (or the default)
+  bool use_mmap = true;             // false: read the whole file into memory
 };
 
 struct HostedModel {
@@ -35,6 +38,7 @@ struct HostedModel {
   std::shared_ptr<const ChatTemplate> chat_template;
   std::string chat_template_source;  // "model", "file" or "default"
 
+  // The registry entry; it does not own the engine (see ModelManager for one that does).
   ServedModel served() const;
 };
 

@@ -5,8 +5,9 @@
 
 namespace impetus {
 
-StatusOr<std::unique_ptr<Model>> Model::load(const std::string& path, Backend& backend) {
-  IMP_ASSIGN_OR_RETURN(auto gguf, GgufFile::open(path));
+StatusOr<std::unique_ptr<Model>> Model::load(const std::string& path, Backend& backend,
+                                             FileLoadMode mode) {
+  IMP_ASSIGN_OR_RETURN(auto gguf, GgufFile::open(path, mode));
   auto model = from_gguf(std::move(gguf), backend);
   if (!model.ok()) return model.status().with_context("cannot load model '" + path + "'");
   return model;

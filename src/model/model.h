@@ -25,7 +25,9 @@ namespace impetus {
 
 class Model {
  public:
-  static StatusOr<std::unique_ptr<Model>> load(const std::string& path, Backend& backend);
+  // mode kRead reads the whole file into memory instead of mapping it.
+  static StatusOr<std::unique_ptr<Model>> load(const std::string& path, Backend& backend,
+                                               FileLoadMode mode = FileLoadMode::kMmap);
   static StatusOr<std::unique_ptr<Model>> from_gguf(std::unique_ptr<GgufFile> gguf,
                                                    Backend& backend);
 

@@ -135,8 +135,8 @@ Status read_tensor_info(ByteReader& r, GgufTensorInfo* t) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<GgufFile>> GgufFile::open(const std::string& path) {
-  IMP_ASSIGN_OR_RETURN(auto mapping, MappedFile::open(path));
+StatusOr<std::unique_ptr<GgufFile>> GgufFile::open(const std::string& path, FileLoadMode mode) {
+  IMP_ASSIGN_OR_RETURN(auto mapping, MappedFile::open(path, mode));
   std::unique_ptr<GgufFile> f(new GgufFile());
   f->bytes_ = mapping->bytes();
   f->mapping_ = std::move(mapping);

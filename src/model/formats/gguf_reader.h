@@ -51,7 +51,8 @@ struct GgufKeyValue {
 class GgufFile {
  public:
   // Maps and parses the file at `path`.
-  static StatusOr<std::unique_ptr<GgufFile>> open(const std::string& path);
+  static StatusOr<std::unique_ptr<GgufFile>> open(const std::string& path,
+                                                   FileLoadMode mode = FileLoadMode::kMmap);
   // Parses bytes the caller keeps alive for the lifetime of the result (fuzzing, tests).
   static StatusOr<std::unique_ptr<GgufFile>> parse(std::span<const uint8_t> bytes);
 

@@ -45,10 +45,12 @@ http::Handler require_api_key(const RouteContext& ctx, http::Handler handler) {
 }
 
 void add_health_routes(http::Router& router, const RouteContext& ctx) {
+  if (!ctx.dashboard) {
   router.add("GET", "/", [ctx](const http::HttpRequest&, std::shared_ptr<http::Responder> res) {
     res->respond(json_response({{"name", "impetus"}, {"version", ctx.version},
                                 {"description", "Local LLM server with an OpenAI-compatible API"}}));
   });
+  }
   router.add("GET", "/api/health", [ctx](const http::HttpRequest&, std::shared_ptr<http::Responder> res) {
     res->respond(json_response(health(ctx)));
   });

@@ -6,6 +6,7 @@
 #include "server/openai/chat_request.h"
 #include "server/openai/completion_request.h"
 #include "server/routes/generation_job.h"
+#include "server/routes/model_routes.h"
 #include "server/routes/routes.h"
 
 namespace impetus {
@@ -36,20 +37,28 @@ std::optional<ServedModel> find_model(const RouteContext& ctx, const std::string
     res.respond(error_response(bad_param("model", "'model' is required")));
     return std::nullopt;
   }
-  auto m = ctx.registry->find(id);
-  if (!m) {
-    if (ctx.registry->loading() > 0) {
-      res.respond(error_response(unavailable("models are still loading; try again shortly")));
-    } else {
-      res.respond(error_response(ApiError{
-          not_found("The model '" + id + "' does not exist"), "model", "model_not_found"}));
-    }
+  if (auto m = ctx.registry->find(id)) return m;
+  if (ctx.registry->loading() > 0) {
+    res.respond(error_response(unavailable("models are still loading; try again shortly")));
+    return std::nullopt;
   }
-  return m;
+  // An installed model that is not loaded loads on demand.
+  auto loaded = ctx.registry->find_or_load(id);
+  if (loaded.ok()) return *loaded;
+  if (loaded.status().code() == StatusCode::kNotFound) {
+    res.respond(error_response(ApiError{loaded.status(), "model", "model_not_found"}));
+  } else {
+    res.respond(model_error_response(loaded.status(), "model"));
+  }
+  return std::nullopt;
 }
 
 ResponseHeader header_for(const RouteContext& ctx, ApiKind kind, const std::string& model) {
   return {kind, new_response_id(kind), unix_now(), model, "fp_impetus_" + ctx.version};
+}
+
+GenerationTelemetry telemetry_for(const RouteContext& ctx, const http::HttpRequest& req) {
+  return {ctx.events, ctx.metrics, req.request_id};
 }
 
 void chat_completions(const RouteContext& ctx, const http::HttpRequest& req,
@@ -65,7 +74,7 @@ void chat_completions(const RouteContext& ctx, const http::HttpRequest& req,
   auto prompt = chat_prompt_tokens(*model, r->messages);
   if (!prompt.ok()) return res->respond(error_response(ApiError{prompt.status(), "messages", ""}));
   GenerationJob::start(*model->engine, header_for(ctx, ApiKind::kChat, model->id), r->gen,
-                       std::move(*prompt), "", std::move(res));
+                       std::move(*prompt), "", std::move(res), telemetry_for(ctx, req));
 }
 
 void completions(const RouteContext& ctx, const http::HttpRequest& req,
@@ -88,7 +97,7 @@ void completions(const RouteContext& ctx, const http::HttpRequest& req,
   std::string prefix;
   if (r->echo) prefix = r->prompt_ids.empty() ? r->prompt : tok.decode(r->prompt_ids);
   GenerationJob::start(*model->engine, header_for(ctx, ApiKind::kCompletion, model->id), r->gen,
-                       std::move(prompt), std::move(prefix), std::move(res));
+                       std::move(prompt), std::move(prefix), std::move(res), telemetry_for(ctx, req));
 }
 
 nlohmann::json model_json(const ServedModel& m) {
