@@ -1,0 +1,63 @@
+// End to end: `impetus pull` downloads a model from a mock of the Hugging
+// Face Hub (tools/mock_hub.py: the Hub's tree API, redirects to a CDN path,
+// X-Linked-Etag, Range), here with a dropped connection to resume from; then
+// `impetus serve` finds it in its models directory, loads it on demand and
+// chats with it through /v1/chat/completions; `impetus list` and `rm` see it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { impetusBin, repo, storiesModel, startServer } from './server.js';
+
+async function startMockHub(root, extra = []) {
+  const portFile = path.join(root, '..', 'hub.port');
+  const child = spawn('/usr/bin/python3', [path.join(repo, 'tools', 'mock_hub.py'), '--root', root,
+    '--port-file', portFile, ...extra], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 100));
+  const port = Number(readFileSync(portFile, 'utf8').trim());
+  return { child, endpoint: `http://127.0.0.1:${port}` };
+}
+
+test('pull from the mock hub (resuming a dropped transfer), then chat with the model', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'impetus-pull-'));
+  const hubRoot = path.join(dir, 'hub');
+  mkdirSync(path.join(hubRoot, 'impetus-test', 'stories-GGUF'), { recursive: true });
+  copyFileSync(storiesModel, path.join(hubRoot, 'impetus-test', 'stories-GGUF', 'stories-Q8_0.gguf'));
+  const models = path.join(dir, 'models');
+  const hub = await startMockHub(hubRoot, ['--drop-after', '300000']);
+  try {
+    const env = { ...process.env, HF_ENDPOINT: hub.endpoint, HOME: dir };
+    const pull = spawnSync(impetusBin, ['pull', 'impetus-test/stories-GGUF:Q8_0', '--models-dir', models],
+      { env, encoding: 'utf8', timeout: 60000 });
+    assert.equal(pull.status, 0, pull.stderr);
+    const file = path.join(models, 'impetus-test', 'stories-GGUF', 'stories-Q8_0.gguf');
+    assert.deepEqual(readFileSync(file), readFileSync(storiesModel));
+
+    const list = spawnSync(impetusBin, ['list', '--models-dir', models, '--json'], { env, encoding: 'utf8' });
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /stories-Q8_0/);
+
+    const s = await startServer(['--models-dir', models]);
+    try {
+      const r = await fetch(s.base + '/v1/chat/completions', {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'stories-Q8_0', messages: [{ role: 'user', content: 'Once upon a time' }],
+          max_tokens: 8, temperature: 0 }),
+      });
+      const body = await r.json();
+      assert.equal(r.status, 200, JSON.stringify(body));
+      assert.equal(body.model, 'stories-Q8_0');
+      assert.ok(body.usage.completion_tokens > 0);
+    } finally {
+      await s.stop();
+    }
+    const rm = spawnSync(impetusBin, ['rm', 'stories-Q8_0', '--models-dir', models], { env, encoding: 'utf8' });
+    assert.equal(rm.status, 0, rm.stderr);
+    assert.ok(!existsSync(file));
+  } finally {
+    hub.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
