@@ -61,3 +61,36 @@ test('pull from the mock hub (resuming a dropped transfer), then chat with the m
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('POST /api/models/download with auto_load downloads from the mock hub and loads the model', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'impetus-dl-'));
+  const hubRoot = path.join(dir, 'hub');
+  mkdirSync(path.join(hubRoot, 'impetus-test', 'tales-GGUF'), { recursive: true });
+  copyFileSync(storiesModel, path.join(hubRoot, 'impetus-test', 'tales-GGUF', 'tales-Q4_0.gguf'));
+  const hub = await startMockHub(hubRoot);
+  const saved = process.env.HF_ENDPOINT;
+  process.env.HF_ENDPOINT = hub.endpoint;
+  const s = await startServer(['--models-dir', path.join(dir, 'models')]);
+  try {
+    let r = await fetch(s.base + '/api/models/download', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model_id: 'impetus-test/tales-GGUF:Q4_0', auto_load: true }),
+    });
+    const task = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(task));
+    let loaded = false;
+    for (let i = 0; i < 200 && !loaded; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      const t = await (await fetch(s.base + '/api/models/download/' + task.task_id)).json();
+      assert.notEqual(t.status, 'failed', JSON.stringify(t));
+      const list = await (await fetch(s.base + '/api/models/list')).json();
+      loaded = list.models.some((m) => m.id === 'tales-Q4_0' && m.status === 'loaded');
+    }
+    assert.ok(loaded, 'the downloaded model was loaded');
+  } finally {
+    await s.stop();
+    if (saved === undefined) delete process.env.HF_ENDPOINT; else process.env.HF_ENDPOINT = saved;
+    hub.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
