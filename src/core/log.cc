@@ -58,9 +58,9 @@ void append_timestamp(std::string* out, int64_t unix_ms) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];
-  const int n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                              static_cast<int>(unix_ms % 1000));
+  const int n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                              tm.tm_sec, static_cast<int>(unix_ms % 1000));
   out->append(buf, static_cast<size_t>(n));
 }
 
@@ -142,9 +142,13 @@ size_t utf8_length(std::string_view s, size_t i) {
 
 }  // namespace
 
-LogLevel log_level() { return static_cast<LogLevel>(level_storage().load(std::memory_order_relaxed)); }
+LogLevel log_level() {
+  return static_cast<LogLevel>(level_storage().load(std::memory_order_relaxed));
+}
 void set_log_level(LogLevel level) { level_storage().store(static_cast<int>(level)); }
-LogFormat log_format() { return static_cast<LogFormat>(format_storage().load(std::memory_order_relaxed)); }
+LogFormat log_format() {
+  return static_cast<LogFormat>(format_storage().load(std::memory_order_relaxed));
+}
 void set_log_format(LogFormat format) { format_storage().store(static_cast<int>(format)); }
 
 const char* log_level_name(LogLevel level) {

@@ -62,7 +62,8 @@ Status ApiServer::start() {
   hopts.error_response = [](int status, const std::string& message) {
     return error_response_for_http(status, message);
   };
-  hopts.on_request_done = [this, user = options_.http.on_request_done](const http::RequestRecord& r) {
+  hopts.on_request_done = [this,
+                           user = options_.http.on_request_done](const http::RequestRecord& r) {
     metrics_.record_request(r);
     if (user) user(r);
   };
@@ -74,7 +75,8 @@ Status ApiServer::start() {
   publish_periodically(*http_, events_, std::string(rooms::kMetrics), "metrics_update",
                        options_.metrics_update_period, [builder] { return builder->build(); });
   for (Periodic& p : periodic_) {
-    publish_periodically(*http_, events_, std::move(p.room), std::move(p.type), p.period, std::move(p.make));
+    publish_periodically(*http_, events_, std::move(p.room), std::move(p.type), p.period,
+                         std::move(p.make));
   }
   periodic_.clear();
   if (options_.forward_logs) {
@@ -84,7 +86,8 @@ Status ApiServer::start() {
       std::shared_lock lock(forward->mu);
       if (forward->hub == nullptr) return;
       forward->hub->publish_lazy(rooms::kLogs, "log", [&] {
-        nlohmann::json j = {{"level", log_level_name(r.level)}, {"msg", r.message}, {"ts", r.unix_ms}};
+        nlohmann::json j = {
+            {"level", log_level_name(r.level)}, {"msg", r.message}, {"ts", r.unix_ms}};
         if (!r.request_id.empty()) j["request_id"] = r.request_id;
         return j;
       });

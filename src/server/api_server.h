@@ -30,7 +30,7 @@ struct ApiServerOptions {
   std::string api_key;           // non-empty: /v1 routes need "Authorization: Bearer <key>"
   std::string version = "0.1.0"; // reported at / and in system_fingerprint
   bool dashboard = false;        // a route group serves the web dashboard at GET /
-  bool forward_logs = true;      // log lines go to WebSocket room "logs" (a process-wide log observer)
+  bool forward_logs = true;      // log lines to WebSocket room "logs" (process-wide observer)
   std::chrono::milliseconds metrics_update_period{2000};  // metrics_update events (room "metrics")
 };
 

@@ -58,7 +58,8 @@ bool EventHub::is_metric_type(std::string_view type) {
   return type == "metrics_update" || type == "hardware_status";
 }
 
-std::string EventHub::envelope(std::string_view room, std::string_view type, const nlohmann::json& data) {
+std::string EventHub::envelope(std::string_view room, std::string_view type,
+                               const nlohmann::json& data) {
   nlohmann::json j = nlohmann::json::object();
   j["type"] = type;
   if (!room.empty()) j["room"] = room;
@@ -81,8 +82,8 @@ size_t EventHub::publish_lazy(std::string_view room, std::string_view type,
   return deliver(to, room, type, make(), is_metric_type(type) ? type : std::string_view());
 }
 
-size_t EventHub::publish_coalesced(std::string_view room, std::string_view type, const nlohmann::json& data,
-                                   std::string_view coalesce_key) {
+size_t EventHub::publish_coalesced(std::string_view room, std::string_view type,
+                                   const nlohmann::json& data, std::string_view coalesce_key) {
   const std::vector<ClientPtr> to = targets(room);
   if (to.empty()) return 0;
   return deliver(to, room, type, data, coalesce_key);
@@ -121,8 +122,9 @@ std::vector<EventHub::ClientPtr> EventHub::targets(std::string_view room) const 
   return out;
 }
 
-size_t EventHub::deliver(const std::vector<ClientPtr>& to, std::string_view room, std::string_view type,
-                         const nlohmann::json& data, std::string_view coalesce_key) {
+size_t EventHub::deliver(const std::vector<ClientPtr>& to, std::string_view room,
+                         std::string_view type, const nlohmann::json& data,
+                         std::string_view coalesce_key) {
   const auto frame = std::make_shared<const std::string>(envelope(room, type, data));
   size_t n = 0;
   std::vector<ClientId> gone;
@@ -188,8 +190,8 @@ Status EventHub::subscribe(ClientId id, std::string_view room) {
     c = it->second;
     const bool already = std::find(c->rooms.begin(), c->rooms.end(), room) != c->rooms.end();
     if (!already && c->rooms.size() >= options_.max_rooms_per_client) {
-      return resource_exhausted("a client may hold at most " + std::to_string(options_.max_rooms_per_client) +
-                                " subscriptions");
+      return resource_exhausted("a client may hold at most " +
+                                std::to_string(options_.max_rooms_per_client) + " subscriptions");
     }
     // The ack goes out before the first event of the room (publishers wait for the lock).
     c->ws->send_text(envelope(room, "subscribed", {{"room", room}}));
@@ -230,7 +232,8 @@ std::vector<std::string> EventHub::rooms_of(ClientId id) const {
   return it == clients_.end() ? std::vector<std::string>() : it->second->rooms;
 }
 
-bool EventHub::send_to(ClientId id, std::string_view type, const nlohmann::json& data, std::string_view room) {
+bool EventHub::send_to(ClientId id, std::string_view type, const nlohmann::json& data,
+                       std::string_view room) {
   ClientPtr c;
   {
     std::shared_lock lock(mu_);

@@ -29,13 +29,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "server/http/websocket.h"
@@ -111,15 +110,16 @@ class EventHub {
   static bool valid_room(std::string_view room);
   static std::vector<std::string> base_rooms();
   // The envelope, serialised (exposed for tests and single sends).
-  static std::string envelope(std::string_view room, std::string_view type, const nlohmann::json& data);
+  static std::string envelope(std::string_view room, std::string_view type,
+                              const nlohmann::json& data);
   // Whether frames of this type are coalesced by default.
   static bool is_metric_type(std::string_view type);
 
   struct Stats {
     size_t n_clients = 0;
-    uint64_t n_published = 0;       // publish calls that reached someone
-    uint64_t n_delivered = 0;       // frames queued on clients
-    uint64_t n_dropped_clients = 0; // clients dropped because their queue overflowed (or gone)
+    uint64_t n_published = 0;        // publish calls that reached someone
+    uint64_t n_delivered = 0;        // frames queued on clients
+    uint64_t n_dropped_clients = 0;  // clients dropped because their queue overflowed (or gone)
   };
   Stats stats() const;
 

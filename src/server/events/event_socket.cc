@@ -17,7 +17,8 @@ void EventSocket::on_close() {
   id_ = 0;
 }
 
-void EventSocket::error(const std::string& code, const std::string& message, const std::string& room) {
+void EventSocket::error(const std::string& code, const std::string& message,
+                        const std::string& room) {
   nlohmann::json data = {{"code", code}, {"message", message}};
   if (!room.empty()) data["room"] = room;
   hub_.send_to(id_, "error", data);
@@ -45,12 +46,14 @@ void EventSocket::subscription(bool subscribe, const nlohmann::json& data) {
   }
   for (const std::string& room : rooms) {
     if (!subscribe) {
-      if (!hub_.unsubscribe(id_, room)) error("not_subscribed", "not subscribed to '" + room + "'", room);
+      if (!hub_.unsubscribe(id_, room))
+        error("not_subscribed", "not subscribed to '" + room + "'", room);
       continue;
     }
     const Status st = hub_.subscribe(id_, room);
     if (st.ok()) continue;
-    error(st.code() == StatusCode::kResourceExhausted ? "too_many_rooms" : "invalid_room", st.message(), room);
+    error(st.code() == StatusCode::kResourceExhausted ? "too_many_rooms" : "invalid_room",
+          st.message(), room);
   }
 }
 
@@ -69,7 +72,8 @@ void EventSocket::on_message(std::string message, bool binary) {
     hub_.send_to(id_, "pong", data);
     return;
   }
-  error("unknown_type", "unknown message type '" + type.substr(0, 64) + "' (subscribe, unsubscribe, ping)");
+  error("unknown_type",
+        "unknown message type '" + type.substr(0, 64) + "' (subscribe, unsubscribe, ping)");
 }
 
 }  // namespace impetus

@@ -12,17 +12,16 @@
 
 #include <chrono>
 #include <functional>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "server/events/event_hub.h"
 #include "server/http/http_server.h"
 
 namespace impetus {
 
-void publish_periodically(http::HttpServer& server, EventHub& hub, std::string room, std::string type,
-                          std::chrono::milliseconds period, std::function<nlohmann::json()> make,
-                          bool snapshot = true);
+void publish_periodically(http::HttpServer& server, EventHub& hub, std::string room,
+                          std::string type, std::chrono::milliseconds period,
+                          std::function<nlohmann::json()> make, bool snapshot = true);
 
 }  // namespace impetus

@@ -36,7 +36,9 @@ class PeriodicTimer {
  public:
   PeriodicTimer(net::io_context& io, const std::shared_ptr<ServerState>& state,
                 std::chrono::milliseconds period, std::function<void()> fn)
-      : state_(state), timer_(net::make_strand(io)), period_(std::max(period, std::chrono::milliseconds(1))),
+      : state_(state),
+        timer_(net::make_strand(io)),
+        period_(std::max(period, std::chrono::milliseconds(1))),
         fn_(std::move(fn)) {}
 
   // Owned by the server's Impl, which outlives every callback it runs (the

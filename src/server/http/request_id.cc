@@ -20,9 +20,10 @@ bool is_sane_request_id(std::string_view id) {
 std::string new_request_id() {
   thread_local std::mt19937_64 rng([] {
     std::random_device rd;
-    const uint64_t seed = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-                          std::hash<std::thread::id>()(std::this_thread::get_id()) ^
-                          static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    const uint64_t seed =
+        (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
+        std::hash<std::thread::id>()(std::this_thread::get_id()) ^
+        static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     return seed;
   }());
   static constexpr char kHex[] = "0123456789abcdef";

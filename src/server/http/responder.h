@@ -29,7 +29,10 @@ class ResponderImpl : public Responder {
   // upgradable: the request is a WebSocket upgrade (accept_websocket may succeed).
   ResponderImpl(std::shared_ptr<ServerState> state, std::weak_ptr<Session> session,
                 std::shared_ptr<Exchange> ex, bool upgradable = false)
-      : state_(std::move(state)), session_(std::move(session)), ex_(std::move(ex)), upgradable_(upgradable) {}
+      : state_(std::move(state)),
+        session_(std::move(session)),
+        ex_(std::move(ex)),
+        upgradable_(upgradable) {}
   ~ResponderImpl() override;
 
   void respond(HttpResponse response) override;

@@ -38,8 +38,8 @@ void ServerState::request_done(const RequestRecord& record) const {
     if (record.client_gone) fields.push_back({"client_gone", "true", true});
     log_message(LogLevel::kInfo, record.request_id,
                 "http: " + (record.method.empty() ? std::string("-") : record.method) + " " +
-                    (record.path.empty() ? std::string("-") : record.path) + " " + status + " " + ms +
-                    "ms" + (record.client_gone ? " (client gone)" : ""),
+                    (record.path.empty() ? std::string("-") : record.path) + " " + status + " " +
+                    ms + "ms" + (record.client_gone ? " (client gone)" : ""),
                 fields);
   }
   if (!options_.on_request_done) return;

@@ -159,9 +159,11 @@ void Session::record_unreadable_request() {
 
 void Session::on_read_error(error_code ec) {
   disarm_timer();
-  const bool client_closed = ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
-  const bool replies = !client_closed && (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
-                                          ec == bhttp::error::buffer_overflow || is_parse_error(ec));
+  const bool client_closed =
+      ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
+  const bool replies =
+      !client_closed && (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
+                         ec == bhttp::error::buffer_overflow || is_parse_error(ec));
   if (replies) record_unreadable_request();
   if (ec == bhttp::error::body_limit) {
     reply_error(413, "request body too large", true);
@@ -262,7 +264,8 @@ void Session::end_record(bool client_gone) {
   record_active_ = false;
   if (record_.status == 0) record_.status = 499;  // nothing was sent: the client left first
   record_.client_gone = client_gone;
-  record_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  record_.duration_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   state_->request_done(record_);
 }
 
@@ -377,7 +380,8 @@ void Session::drop_client(const std::shared_ptr<Exchange>& ex) {
 
 // ---- WebSocket upgrade --------------------------------------------------------
 
-void Session::upgrade(const std::shared_ptr<Exchange>& ex, std::shared_ptr<WebSocketHandler> handler) {
+void Session::upgrade(const std::shared_ptr<Exchange>& ex,
+                      std::shared_ptr<WebSocketHandler> handler) {
   if (phase_ != Phase::kHandler || ex != ex_ || !upgrade_request_ || !handler) return;
   if (state_->stopping()) {
     close_socket();
@@ -399,8 +403,8 @@ void Session::upgrade(const std::shared_ptr<Exchange>& ex, std::shared_ptr<WebSo
 void Session::do_upgrade() {
   disarm_timer();
   record_active_ = false;
-  auto ws = std::make_shared<WsSession>(std::move(socket_), state_, strand_, std::move(upgrade_handler_),
-                                        std::move(record_), started_);
+  auto ws = std::make_shared<WsSession>(std::move(socket_), state_, strand_,
+                                        std::move(upgrade_handler_), std::move(record_), started_);
   const std::shared_ptr<Session> keep = std::move(self_);
   const std::shared_ptr<Exchange> ex = std::move(ex_);
   phase_ = Phase::kClosed;

@@ -29,17 +29,18 @@ namespace impetus::http {
 
 // Close codes used by the server (RFC 6455, 7.4.1).
 inline constexpr uint16_t kWsCloseNormal = 1000;
-inline constexpr uint16_t kWsCloseGoingAway = 1001;        // server shutting down
-inline constexpr uint16_t kWsCloseUnsupported = 1003;      // binary frames
-inline constexpr uint16_t kWsClosePolicy = 1008;           // send queue overflow, abuse
-inline constexpr uint16_t kWsCloseTooBig = 1009;           // message over the size limit
+inline constexpr uint16_t kWsCloseGoingAway = 1001;    // server shutting down
+inline constexpr uint16_t kWsCloseUnsupported = 1003;  // binary frames
+inline constexpr uint16_t kWsClosePolicy = 1008;       // send queue overflow, abuse
+inline constexpr uint16_t kWsCloseTooBig = 1009;       // message over the size limit
 
 class WebSocket {
  public:
   virtual ~WebSocket() = default;
   // Queues a text message (see above). Returns false, dropping it, once the
   // connection is closed or closing, or when this message overflowed the queue.
-  virtual bool send(std::shared_ptr<const std::string> text, std::string_view coalesce_key = {}) = 0;
+  virtual bool send(std::shared_ptr<const std::string> text,
+                    std::string_view coalesce_key = {}) = 0;
   bool send_text(std::string text, std::string_view coalesce_key = {}) {
     return send(std::make_shared<const std::string>(std::move(text)), coalesce_key);
   }

@@ -30,7 +30,8 @@ namespace impetus::http {
 
 class WsOutbox {
  public:
-  WsOutbox(size_t max_messages, size_t max_bytes) : max_messages_(max_messages), max_bytes_(max_bytes) {}
+  WsOutbox(size_t max_messages, size_t max_bytes)
+      : max_messages_(max_messages), max_bytes_(max_bytes) {}
 
   struct Frame {
     std::shared_ptr<const std::string> text;
@@ -59,7 +60,7 @@ class WsOutbox {
   // The connection has ended: everything is refused from now on.
   void mark_ended();
 
-  bool closing() const;     // close() was called, overflowed, or ended
+  bool closing() const;  // close() was called, overflowed, or ended
   bool overflowed() const;
   size_t n_queued() const;  // messages waiting, coalesced ones included
 

@@ -1,10 +1,9 @@
 #include "server/http/ws_session.h"
 
-#include <exception>
-#include <utility>
-
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <exception>
+#include <utility>
 
 #include "core/log.h"
 
@@ -18,7 +17,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);  // opening and closing handshakes
-constexpr auto kDropGrace = std::chrono::seconds(1);          // overflowed client: time to deliver 1008
+constexpr auto kDropGrace = std::chrono::seconds(1);  // overflowed client: time to deliver 1008
 
 // The handle application code sends through; see websocket.h.
 class WsHandle final : public WebSocket {
@@ -117,7 +116,8 @@ WsSession::~WsSession() {
 void WsSession::start(UpgradeRequest request) {
   state_->add_session(shared_from_this());
   registered_ = true;
-  handle_ = std::make_shared<WsHandle>(state_, weak_from_this(), outbox_, record_.request_id, record_.remote);
+  handle_ = std::make_shared<WsHandle>(state_, weak_from_this(), outbox_, record_.request_id,
+                                       record_.remote);
   request_ = std::move(request);
   const HttpServerOptions& options = state_->options();
   websocket::stream_base::timeout timeouts;
@@ -126,17 +126,19 @@ void WsSession::start(UpgradeRequest request) {
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
   ws_.read_message_max(options.ws_max_message_bytes);
-  ws_.set_option(websocket::stream_base::decorator([id = record_.request_id](websocket::response_type& res) {
-    res.set(beast::http::field::server, "impetus");
-    res.set("X-Request-Id", id);
-  }));
+  ws_.set_option(
+      websocket::stream_base::decorator([id = record_.request_id](websocket::response_type& res) {
+        res.set(beast::http::field::server, "impetus");
+        res.set("X-Request-Id", id);
+      }));
   ws_.async_accept(request_, [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
 }
 
 void WsSession::on_accept(error_code ec) {
   request_ = {};
   record_.status = ec ? 400 : 101;
-  record_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  record_.duration_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   state_->request_done(record_);
   if (phase_ == Phase::kClosed) return;
   if (ec) {
@@ -152,7 +154,8 @@ void WsSession::on_accept(error_code ec) {
 }
 
 void WsSession::do_read() {
-  ws_.async_read(read_buffer_, [self = shared_from_this()](error_code ec, size_t) { self->on_read(ec); });
+  ws_.async_read(read_buffer_,
+                 [self = shared_from_this()](error_code ec, size_t) { self->on_read(ec); });
 }
 
 void WsSession::on_read(error_code ec) {
@@ -207,12 +210,14 @@ void WsSession::on_write(error_code ec) {
 void WsSession::start_close(uint16_t code, const std::string& reason) {
   phase_ = Phase::kClosing;
   if (code == kWsClosePolicy) {
-    IMP_LOG_REQ(kWarn, record_.request_id, "ws: closing ", record_.remote, " with ", code, ": ", reason);
+    IMP_LOG_REQ(kWarn, record_.request_id, "ws: closing ", record_.remote, " with ", code, ": ",
+                reason);
   }
-  ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason), [self = shared_from_this()](error_code ec) {
-    if (ec) self->teardown();
-    // Otherwise the read loop ends when the peer's close frame arrives.
-  });
+  ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
+                  [self = shared_from_this()](error_code ec) {
+                    if (ec) self->teardown();
+                    // Otherwise the read loop ends when the peer's close frame arrives.
+                  });
 }
 
 void WsSession::arm_drop_timer() {

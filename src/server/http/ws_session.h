@@ -11,16 +11,15 @@
 // current write completes within a second; otherwise the socket is closed.
 #pragma once
 
-#include <chrono>
-#include <memory>
-#include <string>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
 
 #include "server/http/connection.h"
 #include "server/http/http_server.h"

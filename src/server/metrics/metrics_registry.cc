@@ -1,10 +1,5 @@
 #include "server/metrics/metrics_registry.h"
 
-#include <exception>
-#include <sstream>
-#include <stdexcept>
-#include <utility>
-
 #include <prometheus/check_names.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -13,6 +8,11 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+
+#include <exception>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
 
 #include "core/log.h"
 
@@ -100,7 +100,8 @@ void MetricsSink::add(std::string_view name, std::string_view help, bool counter
                       const MetricLabels& labels, double value) {
   check_name(name);
   check_labels(labels);
-  const prometheus::MetricType type = counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge;
+  const prometheus::MetricType type =
+      counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge;
   auto it = index_.find(name);
   if (it == index_.end()) {
     prometheus::MetricFamily family;
@@ -111,7 +112,8 @@ void MetricsSink::add(std::string_view name, std::string_view help, bool counter
     it = index_.emplace(std::string(name), out_->size() - 1).first;
   }
   prometheus::MetricFamily& family = (*out_)[it->second];
-  if (family.type != type) throw std::invalid_argument("metric '" + std::string(name) + "' has two types");
+  if (family.type != type)
+    throw std::invalid_argument("metric '" + std::string(name) + "' has two types");
   prometheus::ClientMetric metric;
   for (const auto& [k, v] : labels) metric.label.push_back({k, v});
   if (counter) {
@@ -125,7 +127,8 @@ void MetricsSink::add(std::string_view name, std::string_view help, bool counter
 // ---- registry ------------------------------------------------------------------
 
 MetricsRegistry::MetricsRegistry()
-    : registry_(std::make_unique<prometheus::Registry>(prometheus::Registry::InsertBehavior::Merge)) {}
+    : registry_(
+          std::make_unique<prometheus::Registry>(prometheus::Registry::InsertBehavior::Merge)) {}
 
 MetricsRegistry::~MetricsRegistry() = default;
 
@@ -134,7 +137,8 @@ CounterFamily& MetricsRegistry::counter(const std::string& name, const std::stri
   auto& slot = counters_[name];
   if (!slot) {
     check_name(name);
-    auto& family = prometheus::BuildCounter().Name(name).Help(escape_metric_help(help)).Register(*registry_);
+    auto& family =
+        prometheus::BuildCounter().Name(name).Help(escape_metric_help(help)).Register(*registry_);
     slot = std::make_unique<CounterFamily>(family);
   }
   return *slot;
@@ -145,7 +149,8 @@ GaugeFamily& MetricsRegistry::gauge(const std::string& name, const std::string& 
   auto& slot = gauges_[name];
   if (!slot) {
     check_name(name);
-    auto& family = prometheus::BuildGauge().Name(name).Help(escape_metric_help(help)).Register(*registry_);
+    auto& family =
+        prometheus::BuildGauge().Name(name).Help(escape_metric_help(help)).Register(*registry_);
     slot = std::make_unique<GaugeFamily>(family);
   }
   return *slot;
@@ -158,9 +163,11 @@ HistogramFamily& MetricsRegistry::histogram(const std::string& name, const std::
   if (!slot) {
     check_name(name);
     for (size_t i = 1; i < buckets.size(); ++i) {
-      if (!(buckets[i] > buckets[i - 1])) throw std::invalid_argument("histogram buckets must increase: " + name);
+      if (!(buckets[i] > buckets[i - 1]))
+        throw std::invalid_argument("histogram buckets must increase: " + name);
     }
-    auto& family = prometheus::BuildHistogram().Name(name).Help(escape_metric_help(help)).Register(*registry_);
+    auto& family =
+        prometheus::BuildHistogram().Name(name).Help(escape_metric_help(help)).Register(*registry_);
     slot = std::make_unique<HistogramFamily>(family, std::move(buckets));
   }
   return *slot;
@@ -191,7 +198,8 @@ std::string MetricsRegistry::expose() const {
     bool taken = false;
     for (const auto& f : families) taken = taken || f.name == family.name;
     if (taken) {
-      IMP_LOG(kError, "metrics: collector metric '", family.name, "' clashes with a registered one");
+      IMP_LOG(kError, "metrics: collector metric '", family.name,
+              "' clashes with a registered one");
       continue;
     }
     families.push_back(std::move(family));

@@ -81,8 +81,10 @@ class HistogramFamily {
 // name must all be of one type; the HELP of the first sample is kept.
 class MetricsSink {
  public:
-  void counter(std::string_view name, std::string_view help, const MetricLabels& labels, double value);
-  void gauge(std::string_view name, std::string_view help, const MetricLabels& labels, double value);
+  void counter(std::string_view name, std::string_view help, const MetricLabels& labels,
+               double value);
+  void gauge(std::string_view name, std::string_view help, const MetricLabels& labels,
+             double value);
 
  private:
   friend class MetricsRegistry;
@@ -109,7 +111,8 @@ class MetricsRegistry {
   CounterFamily& counter(const std::string& name, const std::string& help);
   GaugeFamily& gauge(const std::string& name, const std::string& help);
   // buckets: increasing upper bounds (+Inf is added).
-  HistogramFamily& histogram(const std::string& name, const std::string& help, std::vector<double> buckets);
+  HistogramFamily& histogram(const std::string& name, const std::string& help,
+                             std::vector<double> buckets);
 
   // fn runs at every scrape, on the scraping thread; it must be quick.
   void add_collector(MetricsCollector fn);

@@ -9,7 +9,8 @@ namespace {
 
 bool header_is_chat(const ResponseHeader& h) { return h.kind == ApiKind::kChat; }
 
-double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+double seconds_between(std::chrono::steady_clock::time_point a,
+                       std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
@@ -17,7 +18,8 @@ double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::ste
 
 GenerationJob::GenerationJob(EngineClient& engine, ResponseHeader header,
                              const GenerationParams& params, std::string prefix,
-                             std::shared_ptr<http::Responder> responder, GenerationTelemetry telemetry)
+                             std::shared_ptr<http::Responder> responder,
+                             GenerationTelemetry telemetry)
     : engine_(engine),
       header_(std::move(header)),
       params_(params),
@@ -25,11 +27,13 @@ GenerationJob::GenerationJob(EngineClient& engine, ResponseHeader header,
       responder_(std::move(responder)),
       telemetry_(std::move(telemetry)) {}
 
-void GenerationJob::start(EngineClient& engine, ResponseHeader header, const GenerationParams& params,
-                          std::vector<int32_t> prompt, std::string prefix,
-                          std::shared_ptr<http::Responder> responder, GenerationTelemetry telemetry) {
-  std::shared_ptr<GenerationJob> job(new GenerationJob(engine, std::move(header), params, std::move(prefix),
-                                                       std::move(responder), std::move(telemetry)));
+void GenerationJob::start(EngineClient& engine, ResponseHeader header,
+                          const GenerationParams& params, std::vector<int32_t> prompt,
+                          std::string prefix, std::shared_ptr<http::Responder> responder,
+                          GenerationTelemetry telemetry) {
+  std::shared_ptr<GenerationJob> job(new GenerationJob(engine, std::move(header), params,
+                                                       std::move(prefix), std::move(responder),
+                                                       std::move(telemetry)));
   const int n = params.n;
   job->choices_.resize(static_cast<size_t>(n));
   job->text_offsets_.assign(static_cast<size_t>(n), job->prefix_.size());
@@ -189,20 +193,22 @@ void GenerationJob::publish_complete_locked(const Status& error) {
                             ? seconds_between(first_output_, now) / static_cast<double>(longest - 1)
                             : -1.0;
   const bool ok = error.ok() && !failed_;
-  if (telemetry_.metrics != nullptr && ok) telemetry_.metrics->record_generation(header_.model, ttft_s, tpot_s);
+  if (telemetry_.metrics != nullptr && ok)
+    telemetry_.metrics->record_generation(header_.model, ttft_s, tpot_s);
   if (telemetry_.events == nullptr) return;
   telemetry_.events->publish_lazy(rooms::kMetrics, "generation_complete", [&] {
     const double duration_s = seconds_between(started_, now);
-    nlohmann::json j = {{"model", header_.model},
-                        {"request_id", telemetry_.request_id},
-                        {"response_id", header_.id},
-                        {"prompt_tokens", usage_.prompt_tokens},
-                        {"completion_tokens", usage_.completion_tokens},
-                        {"cached_tokens", usage_.cached_tokens},
-                        {"ttft_ms", ttft_s >= 0 ? nlohmann::json(ttft_s * 1e3) : nlohmann::json()},
-                        {"duration_ms", duration_s * 1e3},
-                        {"tokens_per_second", tpot_s > 0 ? nlohmann::json(1.0 / tpot_s) : nlohmann::json()},
-                        {"finish_reason", choices_.empty() ? "error" : finish_reason_name(choices_[0].finish)}};
+    nlohmann::json j = {
+        {"model", header_.model},
+        {"request_id", telemetry_.request_id},
+        {"response_id", header_.id},
+        {"prompt_tokens", usage_.prompt_tokens},
+        {"completion_tokens", usage_.completion_tokens},
+        {"cached_tokens", usage_.cached_tokens},
+        {"ttft_ms", ttft_s >= 0 ? nlohmann::json(ttft_s * 1e3) : nlohmann::json()},
+        {"duration_ms", duration_s * 1e3},
+        {"tokens_per_second", tpot_s > 0 ? nlohmann::json(1.0 / tpot_s) : nlohmann::json()},
+        {"finish_reason", choices_.empty() ? "error" : finish_reason_name(choices_[0].finish)}};
     if (!ok) {
       j["finish_reason"] = "error";
       j["error"] = error.ok() ? "the generation failed" : error.message();

@@ -21,7 +21,8 @@ using testing::FakeEngine;
 class ApiEvents : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (FakeEngine::shared_tokenizer() == nullptr) GTEST_SKIP() << "stories260K test data is missing";
+    if (FakeEngine::shared_tokenizer() == nullptr)
+      GTEST_SKIP() << "stories260K test data is missing";
     EngineStats s;
     s.requests_running = 2;
     s.requests_waiting = 5;
@@ -142,7 +143,8 @@ TEST_F(ApiEvents, HundredsOfIdleSubscribersCostNoThreads) {
   EXPECT_EQ(http::test::thread_count(), threads_before) << "a thread per client?";
   EXPECT_EQ(server_->events().stats().n_clients, 300u);
   const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_EQ(server_->events().publish("models", "models_update", {{"models", json::array()}}), 300u);
+  EXPECT_EQ(server_->events().publish("models", "models_update", {{"models", json::array()}}),
+            300u);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 200ms);
   for (auto& c : clients) {
     auto ev = c->read_type("models_update", 2s);

@@ -2,10 +2,10 @@
 // coalescing keys, snapshots, limits, dead clients, concurrency.
 #include "server/events/event_hub.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "server/events/fake_socket.h"
 
@@ -32,17 +32,21 @@ TEST(EventHub, NobodyListeningCostsNothing) {
   EventHub hub;
   bool built = false;
   EXPECT_EQ(hub.publish("metrics", "metrics_update", {{"x", 1}}), 0u);
-  EXPECT_EQ(hub.publish_lazy("metrics", "metrics_update", [&] {
-    built = true;
-    return json::object();
-  }), 0u);
+  EXPECT_EQ(hub.publish_lazy("metrics", "metrics_update",
+                             [&] {
+                               built = true;
+                               return json::object();
+                             }),
+            0u);
   EXPECT_FALSE(built);
   EXPECT_FALSE(hub.has_subscribers("metrics"));
   Member other = join(hub, {"models"});
-  EXPECT_EQ(hub.publish_lazy("metrics", "metrics_update", [&] {
-    built = true;
-    return json::object();
-  }), 0u);
+  EXPECT_EQ(hub.publish_lazy("metrics", "metrics_update",
+                             [&] {
+                               built = true;
+                               return json::object();
+                             }),
+            0u);
   EXPECT_FALSE(built);
   EXPECT_TRUE(other.socket->sent().empty());
   EXPECT_EQ(hub.stats().n_published, 0u);
@@ -65,7 +69,8 @@ TEST(EventHub, SubscribeAcksAndEventsUseTheEnvelope) {
   EXPECT_EQ(msgs[1]["schema_version"], 1);
   EXPECT_EQ(msgs[1]["data"], data);
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
   EXPECT_LE(std::abs(msgs[1]["ts"].get<int64_t>() - now_ms), 5000);
   EXPECT_EQ(hub.rooms_of(m.id), std::vector<std::string>{"models"});
 }
@@ -99,12 +104,12 @@ TEST(EventHub, UnsubscribeStopsEvents) {
 }
 
 TEST(EventHub, RoomsAreValidated) {
-  for (const char* ok : {"metrics", "hardware", "models", "downloads", "benchmarks", "logs", "downloads:abc-123",
-                         "benchmarks:run_9"}) {
+  for (const char* ok : {"metrics", "hardware", "models", "downloads", "benchmarks", "logs",
+                         "downloads:abc-123", "benchmarks:run_9"}) {
     EXPECT_TRUE(EventHub::valid_room(ok)) << ok;
   }
-  for (const char* bad : {"", "nope", "Metrics", "metrics:x", "models:m1", "downloads:", "downloads:a b",
-                          "downloads:\x01", ":x"}) {
+  for (const char* bad : {"", "nope", "Metrics", "metrics:x", "models:m1",
+                          "downloads:", "downloads:a b", "downloads:\x01", ":x"}) {
     EXPECT_FALSE(EventHub::valid_room(bad)) << bad;
   }
   EXPECT_FALSE(EventHub::valid_room("downloads:" + std::string(129, 'a')));
@@ -202,7 +207,8 @@ TEST(EventHub, ConcurrentPublishersAndSubscribers) {
     if (i % 3 == 0) hub.remove_client(members[static_cast<size_t>(i / 2)].id);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (reached.load() < 1000 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  while (reached.load() < 1000 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
   stop = true;
   for (auto& t : threads) t.join();
   EXPECT_GE(reached.load(), 1000u);

@@ -2,10 +2,11 @@
 // lines, request-id scopes, explicit ids, extra fields, JSON escaping
 // (control characters, invalid UTF-8), and the observer (with its guard
 // against logging from inside itself).
-#include "core/log.h"
-
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+
+#include "core/log.h"
 
 namespace impetus {
 namespace {
@@ -75,10 +76,10 @@ TEST(LogFormat, JsonLinesWithScopesAndFields) {
 
 TEST(LogFormat, JsonEscapingIsValidForAnyBytes) {
   std::string nasty = "quote\" backslash\\ newline\n tab\t bell\x07 del\x7f ";
-  nasty += "caf\xc3\xa9 ";          // valid UTF-8 stays
-  nasty += "bad\xff\xfe ";          // invalid bytes become U+FFFD
-  nasty += "cut\xe2\x82";           // truncated sequence
-  nasty += " overlong\xc0\xaf";     // overlong encoding
+  nasty += "caf\xc3\xa9 ";       // valid UTF-8 stays
+  nasty += "bad\xff\xfe ";       // invalid bytes become U+FFFD
+  nasty += "cut\xe2\x82";        // truncated sequence
+  nasty += " overlong\xc0\xaf";  // overlong encoding
   nasty += " surrogate\xed\xa0\x80";
   std::string escaped;
   append_json_escaped(&escaped, nasty);

@@ -4,12 +4,12 @@
 // (route pattern, status, duration) and one access-log line.
 #include "server/http/request_id.h"
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "core/log.h"
 #include "server/http/http_server.h"
@@ -59,7 +59,8 @@ struct Recorder {
 };
 
 // A server whose handlers echo the request id they saw and log a line.
-std::unique_ptr<HttpServer> id_server(const std::shared_ptr<Recorder>& rec, HttpServerOptions options = {}) {
+std::unique_ptr<HttpServer> id_server(const std::shared_ptr<Recorder>& rec,
+                                      HttpServerOptions options = {}) {
   Router router;
   router.add("GET", "/id", [](const HttpRequest& req, std::shared_ptr<Responder> res) {
     IMP_LOG(kInfo, "handler saw the request");
@@ -169,7 +170,12 @@ TEST(RequestId, ClientGoneBeforeTheAnswerIs499) {
   {
     Client c(server->port());
     c.send_raw("GET /slow HTTP/1.1\r\nHost: x\r\nX-Request-Id: gone-1\r\n\r\n");
-    ASSERT_TRUE(eventually([&] { std::lock_guard lock(mu); return parked != nullptr; }, 2s));
+    ASSERT_TRUE(eventually(
+        [&] {
+          std::lock_guard lock(mu);
+          return parked != nullptr;
+        },
+        2s));
   }
   ASSERT_TRUE(eventually([&] { return rec->size() == 1; }, 2s));
   {

@@ -3,16 +3,16 @@
 // that misbehave): handshake and X-Request-Id, echo, pushes from other
 // threads, slow clients (dropped, or coalesced), keep-alive pings, size
 // limits, shutdown.
+#include "server/http/websocket.h"
+
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <mutex>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 #include "server/http/http_server.h"
-#include "server/http/websocket.h"
 #include "test_client.h"
 #include "ws_client.h"
 
@@ -70,7 +70,8 @@ struct WsServer {
     Router router;
     auto seen_ptr = seen;
     router.add("GET", "/ws", [seen_ptr](const HttpRequest& req, std::shared_ptr<Responder> res) {
-      if (!req.websocket_upgrade || !res->accept_websocket(std::make_shared<EchoHandler>(seen_ptr))) {
+      if (!req.websocket_upgrade ||
+          !res->accept_websocket(std::make_shared<EchoHandler>(seen_ptr))) {
         HttpResponse r;
         r.status = 426;
         r.body = "upgrade required";

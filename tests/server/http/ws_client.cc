@@ -1,12 +1,11 @@
 #include "ws_client.h"
 
-#include <cctype>
-#include <fstream>
-
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cctype>
+#include <fstream>
 
 namespace impetus::http::test {
 
@@ -16,12 +15,14 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
 WsClient::WsClient(uint16_t port, const std::string& target,
-                   const std::vector<std::pair<std::string, std::string>>& headers, int receive_buffer_bytes)
+                   const std::vector<std::pair<std::string, std::string>>& headers,
+                   int receive_buffer_bytes)
     : ws_(io_) {
   boost::system::error_code ec;
   auto& sock = ws_.next_layer();
   sock.open(tcp::v4(), ec);
-  if (!ec && receive_buffer_bytes > 0) sock.set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes), ec);
+  if (!ec && receive_buffer_bytes > 0)
+    sock.set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes), ec);
   if (!ec) sock.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
   if (ec) {
     error_ = "connect: " + ec.message();
@@ -105,10 +106,12 @@ std::optional<nlohmann::json> WsClient::read_json(std::chrono::milliseconds time
   return j;
 }
 
-std::optional<nlohmann::json> WsClient::read_type(const std::string& type, std::chrono::milliseconds timeout) {
+std::optional<nlohmann::json> WsClient::read_type(const std::string& type,
+                                                  std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     auto j = read_json(left);
     if (!j) return std::nullopt;

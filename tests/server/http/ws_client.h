@@ -7,19 +7,18 @@
 // next read(), so no message is lost.
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
-#include <utility>
-#include <vector>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace impetus::http::test {
 
@@ -46,7 +45,8 @@ class WsClient {
   // The next message parsed as JSON (nullopt as for read()).
   std::optional<nlohmann::json> read_json(std::chrono::milliseconds timeout);
   // Reads until a message of this "type" (skipping others) or the timeout.
-  std::optional<nlohmann::json> read_type(const std::string& type, std::chrono::milliseconds timeout);
+  std::optional<nlohmann::json> read_type(const std::string& type,
+                                          std::chrono::milliseconds timeout);
   bool closed() const { return closed_; }
   int close_code() const { return close_code_; }
   // Sends a close frame and waits (briefly) for the server's.
@@ -61,7 +61,7 @@ class WsClient {
   std::map<std::string, std::string> response_headers_;
   bool ok_ = false;
   std::string error_;
-  bool reading_ = false;   // an async_read is pending
+  bool reading_ = false;  // an async_read is pending
   bool got_message_ = false;
   bool closed_ = false;
   int close_code_ = 0;

@@ -9,7 +9,9 @@ namespace {
 
 using Push = WsOutbox::Push;
 
-std::shared_ptr<const std::string> text(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+std::shared_ptr<const std::string> text(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
 
 std::vector<std::string> drain(WsOutbox& box) {
   std::vector<std::string> out;
@@ -38,7 +40,8 @@ TEST(WsOutbox, CoalescesByKeyKeepingTheLatest) {
   EXPECT_EQ(box.push(text("h1"), "hardware_status"), Push::kQueued);
   EXPECT_EQ(box.push(text("h2"), "hardware_status"), Push::kQueued);
   // Coalesced frames do not count against the limit of 2.
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(box.push(text("m" + std::to_string(i)), "metrics_update"), Push::kQueued);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(box.push(text("m" + std::to_string(i)), "metrics_update"), Push::kQueued);
   EXPECT_EQ(box.push(text("e2"), ""), Push::kQueued);
   EXPECT_EQ(box.n_queued(), 4u);
   EXPECT_EQ(drain(box), (std::vector<std::string>{"m99", "e1", "h2", "e2"}));
@@ -86,7 +89,7 @@ TEST(WsOutbox, CloseDrainsFirstUnlessDropping) {
   box.push(text("a"), "");
   box.push(text("b"), "");
   EXPECT_FALSE(box.close(1000, "bye", false));  // the writer is awake already
-  EXPECT_FALSE(box.pending_close());             // "a" and "b" go first
+  EXPECT_FALSE(box.pending_close());            // "a" and "b" go first
   EXPECT_EQ(box.push(text("c"), ""), Push::kRefused);
   EXPECT_EQ(drain(box), (std::vector<std::string>{"a", "b"}));
   auto close = box.pending_close();

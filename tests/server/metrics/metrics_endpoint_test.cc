@@ -23,7 +23,8 @@ const std::string kOdd = "odd \"quoted\" \\ model";
 class MetricsEndpoint : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (FakeEngine::shared_tokenizer() == nullptr) GTEST_SKIP() << "stories260K test data is missing";
+    if (FakeEngine::shared_tokenizer() == nullptr)
+      GTEST_SKIP() << "stories260K test data is missing";
     EngineStats s;
     s.requests_total = 11;
     s.requests_running = 2;
@@ -67,10 +68,12 @@ class MetricsEndpoint : public ::testing::Test {
   FakeEngine odd_engine_;
   ModelRegistry registry_;
   std::unique_ptr<ApiServer> server_;
-  std::unique_ptr<Client> client_;  // one keep-alive connection: each record lands before the next request
+  std::unique_ptr<Client>
+      client_;  // one keep-alive connection: each record lands before the next request
 };
 
-std::map<std::string, std::string> req(const std::string& method, const std::string& route, int status) {
+std::map<std::string, std::string> req(const std::string& method, const std::string& route,
+                                       int status) {
   return {{"method", method}, {"route", route}, {"status", std::to_string(status)}};
 }
 
@@ -81,7 +84,8 @@ TEST_F(MetricsEndpoint, RequestCountersMoveAfterKnownRequests) {
   EXPECT_EQ(client_->request("GET", "/v1/models/fake-model").status, 200);
   EXPECT_EQ(client_->request("BREW", "/coffee").status, 404);
   EXPECT_EQ(client_->request("DELETE", "/v1/models").status, 405);
-  auto r = client_->request("POST", "/v1/completions", R"({"model":"fake-model","prompt":"Once","max_tokens":3})",
+  auto r = client_->request("POST", "/v1/completions",
+                            R"({"model":"fake-model","prompt":"Once","max_tokens":3})",
                             {{"Content-Type", "application/json"}});
   ASSERT_EQ(r.status, 200) << r.body;
   const PromParse p = scrape();
@@ -93,8 +97,11 @@ TEST_F(MetricsEndpoint, RequestCountersMoveAfterKnownRequests) {
   EXPECT_EQ(p.value("impetus_http_requests_total", req("OTHER", "unmatched", 404)), 1.0);
   EXPECT_EQ(p.value("impetus_http_requests_total", req("DELETE", "unmatched", 405)), 1.0);
   EXPECT_EQ(p.value("impetus_http_requests_total", req("POST", "/v1/completions", 200)), 1.0);
-  EXPECT_FALSE(p.value("impetus_http_requests_total", req("GET", "/metrics", 200)));  // not finished yet
-  EXPECT_EQ(p.value("impetus_http_request_duration_seconds_count", {{"method", "GET"}, {"route", "/v1/models"}}), 3.0);
+  EXPECT_FALSE(
+      p.value("impetus_http_requests_total", req("GET", "/metrics", 200)));  // not finished yet
+  EXPECT_EQ(p.value("impetus_http_request_duration_seconds_count",
+                    {{"method", "GET"}, {"route", "/v1/models"}}),
+            3.0);
   EXPECT_EQ(p.value("impetus_time_to_first_token_seconds_count", {{"model", "fake-model"}}), 1.0);
   EXPECT_EQ(p.value("impetus_time_per_output_token_seconds_count", {{"model", "fake-model"}}), 1.0);
   EXPECT_GT(*p.value("impetus_time_to_first_token_seconds_sum", {{"model", "fake-model"}}), 0.0);
@@ -135,8 +142,12 @@ TEST_F(MetricsEndpoint, EngineValuesArePulledAtScrapeTime) {
   EXPECT_EQ(p.value("impetus_kv_blocks_cached", m), 20.0);
   EXPECT_EQ(p.value("impetus_kv_cache_memory_used_bytes", m), 1234.0);
   EXPECT_EQ(p.value("impetus_kv_cache_memory_max_bytes", m), 5678.0);
-  EXPECT_EQ(p.value("impetus_prefix_cache_lookups_total", {{"model", "fake-model"}, {"result", "hit"}}), 9.0);
-  EXPECT_EQ(p.value("impetus_prefix_cache_lookups_total", {{"model", "fake-model"}, {"result", "miss"}}), 1.0);
+  EXPECT_EQ(
+      p.value("impetus_prefix_cache_lookups_total", {{"model", "fake-model"}, {"result", "hit"}}),
+      9.0);
+  EXPECT_EQ(
+      p.value("impetus_prefix_cache_lookups_total", {{"model", "fake-model"}, {"result", "miss"}}),
+      1.0);
   EXPECT_EQ(p.value("impetus_model_load_seconds", m), 1.5);
   EXPECT_EQ(p.value("impetus_generated_tokens_total", {{"model", kOdd}}), 5.0);
   EXPECT_EQ(p.value("impetus_websocket_clients"), 0.0);

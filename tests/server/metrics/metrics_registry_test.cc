@@ -4,9 +4,9 @@
 // values and HELP texts, and the name checks.
 #include "server/metrics/metrics_registry.h"
 
-#include <thread>
-
 #include <gtest/gtest.h>
+
+#include <thread>
 
 #include "server/metrics/prom_parse.h"
 
@@ -16,9 +16,9 @@ namespace {
 using testing::parse_prometheus;
 using testing::PromParse;
 
-#define PARSE_OR_SKIP(var, text)                                                        \
-  const PromParse var = parse_prometheus(text);                                         \
-  if (!var.available) GTEST_SKIP() << "python3-prometheus-client is not installed";     \
+#define PARSE_OR_SKIP(var, text)                                                    \
+  const PromParse var = parse_prometheus(text);                                     \
+  if (!var.available) GTEST_SKIP() << "python3-prometheus-client is not installed"; \
   ASSERT_EQ(var.error, "") << text
 
 TEST(MetricsRegistry, CountersAndGaugesRoundTrip) {
@@ -80,7 +80,8 @@ TEST(MetricsRegistry, HistogramBucketsAreCumulative) {
 TEST(MetricsRegistry, LabelValuesAndHelpAreEscaped) {
   MetricsRegistry r;
   const std::string nasty = "say \"hi\"\\ to\nme, caf\xc3\xa9 {le=x}";
-  r.counter("test_escaped_total", "Help with a backslash \\ and\na newline").inc({{"model", nasty}});
+  r.counter("test_escaped_total", "Help with a backslash \\ and\na newline")
+      .inc({{"model", nasty}});
   r.add_collector([&](MetricsSink& out) {
     out.gauge("test_collected", "Collected \\ help\nline two", {{"model", nasty}}, 2);
   });
@@ -111,7 +112,8 @@ TEST(MetricsRegistry, CollectorsRunAtEveryScrape) {
     out.gauge("test_per_model", "ignored help", {{"model", "b"}}, 2);
   });
   r.add_collector([](MetricsSink&) { throw std::runtime_error("a broken sensor"); });
-  r.add_collector([](MetricsSink& out) { out.gauge("test_after_broken", "Still collected", {}, 1); });
+  r.add_collector(
+      [](MetricsSink& out) { out.gauge("test_after_broken", "Still collected", {}, 1); });
   r.expose();
   PARSE_OR_SKIP(p, r.expose());
   EXPECT_EQ(scrapes, 2);

@@ -5,7 +5,6 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "testing/paths.h"
@@ -35,8 +34,8 @@ PromParse parse_prometheus(const std::string& exposition) {
     std::ofstream out(path, std::ios::binary);
     out << exposition;
   }
-  const std::string cmd =
-      "/usr/bin/python3 '" + source_path("tests/server/metrics/parse_metrics.py") + "' '" + path + "'";
+  const std::string cmd = "/usr/bin/python3 '" +
+                          source_path("tests/server/metrics/parse_metrics.py") + "' '" + path + "'";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) {
     result.available = false;
@@ -54,7 +53,8 @@ PromParse parse_prometheus(const std::string& exposition) {
   }
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (code != 0 || j.is_discarded() || !j.is_array()) {
-    result.error = j.is_object() ? j.value("error", text) : "exit " + std::to_string(code) + ": " + text;
+    result.error =
+        j.is_object() ? j.value("error", text) : "exit " + std::to_string(code) + ": " + text;
     return result;
   }
   for (const auto& s : j) {

@@ -14,7 +14,7 @@ struct PromSample {
   std::string family;  // as the parser names it ("_total" stripped from counters)
   std::string type;    // "counter", "gauge", "histogram", ...
   std::string help;
-  std::string name;    // the sample's own name ("x_total", "x_bucket", ...)
+  std::string name;  // the sample's own name ("x_total", "x_bucket", ...)
   std::map<std::string, std::string> labels;
   double value = 0.0;
 };
@@ -25,7 +25,8 @@ struct PromParse {
   std::vector<PromSample> samples;
 
   // The value of the sample with this name and exactly these labels.
-  std::optional<double> value(const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
+  std::optional<double> value(const std::string& name,
+                              const std::map<std::string, std::string>& labels = {}) const;
   // Every sample with this name.
   std::vector<PromSample> all(const std::string& name) const;
 };
