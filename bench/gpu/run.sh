@@ -2,7 +2,7 @@
 # bench/gpu/run.sh: builds, tests and benchmarks the CUDA backend on a GPU
 # machine in one go, printing a summary table last.
 #
-#   bench/gpu/run.sh [OUT_DIR]          (default OUT_DIR: ./gpu-results)
+#   bench/gpu/run.sh [OUT_DIR]          (default OUT_DIR: /tmp/impetus-gpu-results)
 #
 # Steps: (1) build impetus and test_backend_cuda with -DIMPETUS_CUDA=ON
 # (Release, CUDA_ARCH, default 90), unless IMPETUS_GPU_BIN names a folder
@@ -27,7 +27,7 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-OUT="${1:-$ROOT/gpu-results}"
+OUT="${1:-/tmp/impetus-gpu-results}"
 MODELS_DIR="${MODELS_DIR:-/tmp/impetus-models}"
 BENCH_SETS="${BENCH_SETS:-7b:q4_0 7b:f16 7b:q8_0 1b:q4_0 1b:f16}"
 REPS="${REPS:-3}"

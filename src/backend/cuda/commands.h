@@ -137,8 +137,9 @@ struct Cmd {
 };
 
 // Fuses neighbouring commands in place (see cuda_backend.h); `arena` is the
-// host copy of the list's arena (fusion compares host data). Returns the
-// number of commands removed.
-int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena);
+// host copy of the list's arena (fusion compares host data); `prologues`
+// enables the matrix-vector prologue rules. Returns the number of commands
+// removed.
+int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues);
 
 }  // namespace impetus::cuda

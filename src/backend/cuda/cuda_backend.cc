@@ -30,6 +30,11 @@ bool env_off(const char* name) {
   return v != nullptr && (std::strcmp(v, "0") == 0 || std::strcmp(v, "off") == 0);
 }
 
+bool env_on(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
 class CudaBuffer final : public Buffer {
  public:
   CudaBuffer(std::shared_ptr<CudaBackend::Impl> impl, void* p, size_t n)
@@ -85,6 +90,9 @@ StatusOr<std::unique_ptr<CudaBackend>> CudaBackend::create(const CudaBackendOpti
   if (env_off("IMPETUS_CUDA_FUSE")) impl->options.fuse = false;
   if (env_off("IMPETUS_CUDA_PDL")) impl->options.pdl = false;
   cuda::set_programmatic_launch(impl->options.pdl && info.cc_major >= 9);
+  if (env_on("IMPETUS_CUDA_PROLOGUE")) impl->options.prologue_fusion = true;
+  cuda::set_bulk_copies(env_on("IMPETUS_CUDA_BULK") && info.cc_major >= 9);
+  cuda::set_split_rows(!env_off("IMPETUS_CUDA_SPLIT_ROWS"));
   impl->info = info;
   IMP_CUDA_CHECK(cudaSetDevice(options.device));
   IMP_CUDA_CHECK(cudaStreamCreateWithFlags(&impl->stream, cudaStreamNonBlocking));

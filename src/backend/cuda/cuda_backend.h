@@ -12,7 +12,9 @@
 //      matrix-vector product + residual add, RoPE of q and k + KV store),
 //   3. launches the kernels, or replays a CUDA graph when the same list
 //      (same ops, shapes and buffers; only host data differs) ran before:
-//      decode steps become one graph launch each.
+//      decode steps become one graph launch each. On Hopper, kernels use
+//      programmatic dependent launch: a matrix-vector kernel starts
+//      streaming its weights while the kernel before it finishes.
 // Matrix products with few tokens (decode) use matrix-vector kernels that
 // read each weight once, with the activations rounded to int8 blocks for
 // quantized weights exactly as the CPU kernels do (backend/cpu/kernels.h);
@@ -36,6 +38,12 @@ struct CudaBackendOptions {
   bool graphs = true;  // replay repeated command lists as CUDA graphs (env IMPETUS_CUDA_GRAPHS=0: off)
   bool fuse = true;    // fuse neighbouring ops (env IMPETUS_CUDA_FUSE=0: off)
   bool pdl = true;     // programmatic dependent launch on Hopper+ (env IMPETUS_CUDA_PDL=0: off)
+  // Experimental, off by default (measured slower on an H100, see
+  // docs/performance.md): RMSNorm/quantization computed inside the one-token
+  // matrix-vector kernels (env IMPETUS_CUDA_PROLOGUE=1); Hopper bulk copies
+  // for their weights (env IMPETUS_CUDA_BULK=1). Their 16-row tiles with two
+  // lanes per row are on by default (env IMPETUS_CUDA_SPLIT_ROWS=0: 32 rows).
+  bool prologue_fusion = false;
 };
 
 struct CudaDeviceInfo {

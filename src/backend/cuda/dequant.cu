@@ -79,6 +79,8 @@ dim3 grid_for(int64_t cols, int64_t rows) {
 }
 
 std::atomic<bool> g_programmatic_launch{false};
+std::atomic<bool> g_bulk_copies{false};
+std::atomic<bool> g_split_rows{false};
 
 }  // namespace
 
@@ -97,6 +99,10 @@ void prepare_kernel(const void* fn) {
   IMP_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
 }
 bool programmatic_launch() { return g_programmatic_launch.load(std::memory_order_relaxed); }
+void set_bulk_copies(bool on) { g_bulk_copies.store(on); }
+bool bulk_copies() { return g_bulk_copies.load(std::memory_order_relaxed); }
+void set_split_rows(bool on) { g_split_rows.store(on); }
+bool split_rows() { return g_split_rows.load(std::memory_order_relaxed); }
 
 bool type_supported(DType type) {
   bool found = false;

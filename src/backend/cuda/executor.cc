@@ -112,7 +112,7 @@ void CudaBackend::Impl::execute(const std::vector<Cmd>& recorded) {
     return;
   }
   std::vector<Cmd> fused = recorded;
-  stats.fused_ops += static_cast<uint64_t>(cuda::fuse_commands(fused, host_arena));
+  stats.fused_ops += static_cast<uint64_t>(cuda::fuse_commands(fused, host_arena, options.prologue_fusion));
   for (const Cmd& c : fused) launch(c);
 }
 

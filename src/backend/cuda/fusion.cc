@@ -1,6 +1,12 @@
 // Fusion of neighbouring commands. Each rule replaces a pattern the forward
 // pass (model/transformer.cc) produces by one kernel computing the same
 // values, and applies only when the commands match exactly:
+//   RmsNorm(x -> y) + Quantize(y) + Matvec(1 token, reads that Q8)
+//                                       -> Matvec whose blocks normalize and
+//                                          quantize x themselves (and store y)
+//   Quantize(x) + Matvec(1 token)       -> Matvec quantizing x itself
+//   (both only when no later command reads the Q8 scratch they skip, and
+//   only when asked for: measured slower than separate kernels on an H100)
 //   RmsNorm(y) + Quantize(y)            -> RmsNorm writing y and its Q8 form
 //   Swiglu(out) + Quantize(out)         -> Swiglu writing out and its Q8 form
 //   Matvec(y) + Add(r, y -> r)          -> Matvec also adding y into r
@@ -42,7 +48,7 @@ bool fuse_residual(Cmd& first, const Cmd& next) {
   const float* other = a.b == y ? a.a : (a.a == y ? a.b : nullptr);
   if (other == nullptr || other != a.out || other == y) return false;
   // The residual must not be the product's own input (it changes while other blocks read it).
-  if (m.x == other || m.act == other) return false;
+  if (m.x == other || m.act == other || m.pro_x == other) return false;
   m.residual = a.out;
   return true;
 }
@@ -80,28 +86,95 @@ bool fuse_rope_kv(Cmd& first, const Cmd& second, const Cmd& third, const uint8_t
   return true;
 }
 
+// True when no command from `from` on reads the Q8 scratch `qs` before
+// another one rewrites it (the scratch is the backend's own: nothing
+// outside the list reads it).
+bool q8_dead_after(const std::vector<Cmd>& cmds, size_t from, const void* qs) {
+  for (size_t k = from; k < cmds.size(); ++k) {
+    const Cmd& c = cmds[k];
+    if (c.op == Op::kMatvec && c.matvec.args.act == qs) return false;
+    if ((c.op == Op::kQuantize && c.quantize.qs == qs) || (c.op == Op::kRmsNorm && c.rms_norm.qs == qs) ||
+        (c.op == Op::kSwiglu && c.swiglu.qs == qs)) {
+      return true;
+    }
+  }
+  return true;
+}
+
+// A one-token product of Q8 activations that a prologue may compute.
+bool prologue_candidate(const Cmd& m, const QuantizeCmd& q) {
+  if (m.op != Op::kMatvec) return false;
+  const MatvecArgs& a = m.matvec.args;
+  return a.n_tok == 1 && q.rows == 1 && a.prologue == Prologue::kNone && a.act == q.qs && a.meta == q.meta &&
+         a.n_in == q.n && a.residual == nullptr;
+}
+
+bool fuse_quantize_prologue(const Cmd& quant, const Cmd& matvec) {
+  return quant.op == Op::kQuantize && prologue_candidate(matvec, quant.quantize);
+}
+
+Cmd quantize_prologue(const Cmd& quant, Cmd matvec) {
+  MatvecArgs& a = matvec.matvec.args;
+  a.prologue = Prologue::kQuantize;
+  a.pro_x = quant.quantize.x;
+  return matvec;
+}
+
+bool fuse_rms_prologue(const Cmd& rms, const Cmd& quant, const Cmd& matvec) {
+  if (rms.op != Op::kRmsNorm || quant.op != Op::kQuantize) return false;
+  const RmsNormCmd& r = rms.rms_norm;
+  const QuantizeCmd& q = quant.quantize;
+  // y != x: block 0 stores y while the others still read x.
+  return r.qs == nullptr && r.rows == 1 && r.y != r.x && r.y == q.x && r.n == q.n &&
+         prologue_candidate(matvec, q);
+}
+
+Cmd rms_prologue(const Cmd& rms, Cmd matvec) {
+  MatvecArgs& a = matvec.matvec.args;
+  a.prologue = Prologue::kRmsNorm;
+  a.pro_x = rms.rms_norm.x;
+  a.pro_w = rms.rms_norm.w;
+  a.pro_eps = rms.rms_norm.eps;
+  a.pro_y = rms.rms_norm.y;
+  return matvec;
+}
+
 }  // namespace
 
-int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena) {
+int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues) {
   std::vector<Cmd> out;
   out.reserve(cmds.size());
   int removed = 0;
-  for (size_t i = 0; i < cmds.size();) {
+  const size_t n = cmds.size();
+  for (size_t i = 0; i < n;) {
     Cmd c = cmds[i];
-    if (i + 2 < cmds.size() && fuse_rope_kv(c, cmds[i + 1], cmds[i + 2], arena)) {
-      out.push_back(c);
-      i += 3;
-      removed += 2;
-      continue;
-    }
-    if (i + 1 < cmds.size() && (fuse_quantize(c, cmds[i + 1]) || fuse_residual(c, cmds[i + 1]))) {
-      out.push_back(c);
-      i += 2;
-      removed += 1;
-      continue;
+    size_t next = i + 1;
+    for (bool progress = true; progress;) {
+      progress = false;
+      if (prologues && next + 1 < n && fuse_rms_prologue(c, cmds[next], cmds[next + 1]) &&
+          q8_dead_after(cmds, next + 2, cmds[next + 1].matvec.args.act)) {
+        c = rms_prologue(c, cmds[next + 1]);
+        next += 2;
+        removed += 2;
+        progress = true;
+      } else if (prologues && next < n && fuse_quantize_prologue(c, cmds[next]) &&
+                 q8_dead_after(cmds, next + 1, cmds[next].matvec.args.act)) {
+        c = quantize_prologue(c, cmds[next]);
+        next += 1;
+        removed += 1;
+        progress = true;
+      } else if (next + 1 < n && fuse_rope_kv(c, cmds[next], cmds[next + 1], arena)) {
+        next += 2;
+        removed += 2;
+        progress = true;
+      } else if (next < n && (fuse_quantize(c, cmds[next]) || fuse_residual(c, cmds[next]))) {
+        next += 1;
+        removed += 1;
+        progress = true;
+      }
     }
     out.push_back(c);
-    ++i;
+    i = next;
   }
   cmds.swap(out);
   return removed;

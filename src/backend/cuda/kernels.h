@@ -29,6 +29,14 @@ void check_cuda(cudaError_t err, const char* what, const char* file, int line);
 // now on: set by the backend (Hopper or newer, not turned off).
 void set_programmatic_launch(bool on);
 bool programmatic_launch();
+// Weight staging of the matrix-vector kernels with bulk copies (Hopper and
+// newer) instead of cp.async; set by the backend like the above.
+void set_bulk_copies(bool on);
+bool bulk_copies();
+// Tiles of 16 rows with two lanes per row (instead of 32 rows, one lane
+// each) in the matrix-vector kernels; set by the backend (default on).
+void set_split_rows(bool on);
+bool split_rows();
 
 // ---- activations ----
 // x (rows of n floats, n % 32 == 0) -> Q8 activations.
@@ -69,6 +77,14 @@ struct MatvecWeight {
   int64_t row_bytes = 0;
 };
 
+// What a matrix-vector product computes its Q8 activations from, for one
+// token (fused by the executor): kNone reads `act`/`meta` as they are;
+// kQuantize quantizes F32 pro_x; kRmsNorm quantizes rms_norm(pro_x) * pro_w
+// (eps pro_eps) and also stores that normalized vector in pro_y (pro_y !=
+// pro_x). When the fused kernel does not apply, the same results are
+// produced by the separate kernels (writing `act`/`meta` first).
+enum class Prologue : int32_t { kNone = 0, kQuantize = 1, kRmsNorm = 2 };
+
 struct MatvecArgs {
   DType type = DType::kF32;
   int n_w = 0;  // weights sharing the input, all of `type`
@@ -79,6 +95,11 @@ struct MatvecArgs {
   const float2* meta = nullptr;
   const float* x = nullptr;  // F32 x, for the generic fallback kernel
   float* residual = nullptr;  // n_w == 1 only: residual += y (fused add)
+  Prologue prologue = Prologue::kNone;
+  const float* pro_x = nullptr;
+  const float* pro_w = nullptr;
+  float pro_eps = 0.0f;
+  float* pro_y = nullptr;
 };
 void launch_matvec(const MatvecArgs& a, cudaStream_t stream);
 

@@ -30,7 +30,23 @@ struct KernelParams {
   int R;  // rows per block (block kernel)
   int chunk_items;  // items per row staged per pipeline stage (tile kernel)
   int stride;       // bytes between rows in a stage (tile kernel)
+  int act_offset;   // shared-memory bytes before the prologue's activations (tile kernel)
+  bool bulk;        // stage weights with bulk copies (Hopper) instead of cp.async (tile kernel)
+  bool split;       // 16-row tiles, two lanes per row (tile kernel)
+  int tile_rows;    // rows per block (tile kernel: 32, or 16 when split)
+  Prologue prologue;
+  const float* pro_x;
+  const float* pro_w;
+  float pro_eps;
+  float* pro_y;
 };
+
+// The tile kernel (matvec_tile.cu) for these arguments when it applies
+// (16-byte aligned rows of a type it supports); false otherwise.
+bool launch_matvec_tile(const MatvecArgs& a, cudaStream_t stream);
+KernelParams make_params(const MatvecArgs& a);
+unsigned assign_blocks(KernelParams& p, int64_t rows_per_block);
+bool aligned(const MatvecArgs& a, int bytes);
 
 __device__ __forceinline__ int4 load_act(const int8_t* p, int i) {
   return reinterpret_cast<const int4*>(p)[i];
@@ -243,15 +259,23 @@ struct FloatItem {
   }
 };
 
+// Dots item g of a row with activations at `act` (Q8 qs with `meta`, or
+// F32), token rows n_in apart.
+template <class Item, int MAXT, bool kQ8>
+__device__ __forceinline__ void item_dot_at(const uint32_t (&w)[Item::kWords], const void* act, const float2* meta,
+                                            int64_t n_in, int nt, int g, float (&out)[MAXT]) {
+  const int64_t e0 = static_cast<int64_t>(g) * Item::kElems;
+  if constexpr (kQ8) {
+    Item::template dot<MAXT>(w, static_cast<const int8_t*>(act) + e0, meta + e0 / 32, n_in, nt, out);
+  } else {
+    Item::template dot<MAXT>(w, static_cast<const float*>(act) + e0, n_in, nt, out);
+  }
+}
+
 template <class Item, int MAXT, bool kQ8>
 __device__ __forceinline__ void item_dot(const uint32_t (&w)[Item::kWords], const KernelParams& p, int g,
                                          float (&out)[MAXT]) {
-  const int64_t e0 = static_cast<int64_t>(g) * Item::kElems;
-  if constexpr (kQ8) {
-    Item::template dot<MAXT>(w, static_cast<const int8_t*>(p.act) + e0, p.meta + e0 / 32, p.n_in, p.nt, out);
-  } else {
-    Item::template dot<MAXT>(w, static_cast<const float*>(p.act) + e0, p.n_in, p.nt, out);
-  }
+  item_dot_at<Item, MAXT, kQ8>(w, p.act, p.meta, p.n_in, p.nt, g, out);
 }
 
 }  // namespace impetus::cuda

@@ -2,7 +2,7 @@
 // add, bias, and the Q8 activation quantizer (fused into RMSNorm and SwiGLU
 // when a quantized matrix product reads their output next). Float results
 // match the CPU ops (backend/cpu/*.cc) operation for operation.
-#include "backend/cuda/device_common.cuh"
+#include "backend/cuda/act_quant.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/launch.cuh"
 
@@ -10,32 +10,6 @@ namespace impetus::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-
-// One warp quantizes the 32-element block holding v (lane i holds element i):
-// d = amax / 127, q = round(v / d) half away from zero, as the CPU's
-// quantize_q8 (backend/cpu/kernels_scalar.cc).
-__device__ __forceinline__ void quantize_block_warp(float v, int64_t elem, int64_t block, int8_t* qs,
-                                                   float2* meta) {
-  const float amax = warp_max(fabsf(v));
-  const float d = amax / 127.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  const int q = static_cast<int>(roundf(__fmul_rn(v, id)));
-  const int sum = warp_sum(q);
-  qs[elem] = static_cast<int8_t>(q);
-  if ((threadIdx.x & 31) == 0) meta[block] = make_float2(d, static_cast<float>(sum));
-}
-
-__device__ double block_sum(double v) {
-  __shared__ double partial[kThreads / kWarp];
-  v = warp_sum(v);
-  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  if (lane == 0) partial[warp] = v;
-  __syncthreads();
-  double total = 0.0;
-#pragma unroll
-  for (int i = 0; i < kThreads / kWarp; ++i) total += partial[i];
-  return total;
-}
 
 // One block per row of n.
 template <bool kQuant>
@@ -47,13 +21,7 @@ __global__ void __launch_bounds__(kThreads) rms_norm_kernel(const float* x, cons
   const int64_t row = blockIdx.x;
   const float* xr = x + row * n;
   float* yr = y + row * n;
-  double ss = 0.0;
-  for (int64_t i = threadIdx.x; i < n; i += kThreads) {
-    const double v = xr[i];
-    ss += v * v;
-  }
-  ss = block_sum(ss);
-  const float scale = static_cast<float>(1.0 / sqrt(ss / static_cast<double>(n) + static_cast<double>(eps)));
+  const float scale = rms_scale<kThreads>(xr, n, eps);
   if constexpr (!kQuant) {
     for (int64_t i = threadIdx.x; i < n; i += kThreads) yr[i] = __fmul_rn(__fmul_rn(xr[i], scale), w[i]);
   } else {
@@ -65,10 +33,6 @@ __global__ void __launch_bounds__(kThreads) rms_norm_kernel(const float* x, cons
       quantize_block_warp(v, row * n + i, row * (n / 32) + b, qs, meta);
     }
   }
-}
-
-__device__ __forceinline__ float silu_mul(float g, float u) {
-  return __fmul_rn(__fdiv_rn(g, __fadd_rn(1.0f, expf(-g))), u);
 }
 
 __global__ void swiglu_kernel(const float* gate, const float* up, float* out, int64_t n) {
