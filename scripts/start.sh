@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh release
-scripts/build_web.sh   # the dashboard, served at http://127.0.0.1:8080/
+bash scripts/build_web.sh   # the dashboard, served at http://127.0.0.1:8080/
 MODEL="${MODEL:-../shared/testdata/models/stories260K/stories260K.gguf}"
 exec build/release/src/impetus serve --model "$MODEL" "$@"

@@ -12,10 +12,10 @@ cmake --build --preset ci -j "$(nproc)"
 bash scripts/test_neon.sh
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}" scripts/fuzz.sh
 # The web dashboard: build, Vitest component tests.
-scripts/build_web.sh test
+bash scripts/build_web.sh test
 # End-to-end tests with real clients (official OpenAI SDK, curl, tmux, ws).
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/e2e && IMPETUS_BIN="$PWD/../../build/ci/src/impetus" node --test --test-concurrency=1)
 # The dashboard in a real browser (Debian's chromium) against impetus serve.
-IMPETUS_BIN="$PWD/build/ci/src/impetus" scripts/build_web.sh e2e
+IMPETUS_BIN="$PWD/build/ci/src/impetus" bash scripts/build_web.sh e2e
 ctest --preset ci -j "$(nproc)"
