@@ -3,12 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <thread>
 
-#include "app/page_cache.h"
 #include "core/log.h"
+#include "engine/load_generator.h"
 #include "store/installed_models.h"
 
 namespace impetus::app {
@@ -32,45 +30,16 @@ uint64_t default_budget() {
   return static_cast<uint64_t>(static_cast<double>(pages) * static_cast<double>(page) * 0.9);
 }
 
-// Waits for one request's events; returns (ttft ms, total ms).
-struct Waiter {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false, first = false;
-  Clock::time_point t0, t_first;
-  Status error;
-};
-
 }  // namespace
 
 StatusOr<WarmupInfo> run_warmup(EngineClient& engine, const std::string& id) {
+  auto prompt = engine.tokenizer().encode("Hello, how are you today?", true, false);
+  if (prompt.empty()) prompt.push_back(0);
+  IMP_ASSIGN_OR_RETURN(RequestTiming t, run_timed_request(engine, std::move(prompt), 4));
   WarmupInfo w;
   w.id = id;
-  const Tokenizer& tok = engine.tokenizer();
-  GenerationRequest r;
-  r.prompt = tok.encode("Hello, how are you today?", true, false);
-  if (r.prompt.empty()) r.prompt.push_back(0);
-  r.max_tokens = 4;
-  r.ignore_eos = true;
-  r.sampling.temperature = 0.0f;
-  auto wt = std::make_shared<Waiter>();
-  wt->t0 = Clock::now();
-  auto submitted = engine.submit(std::move(r), [wt](GenerationEvent&& e) {
-    std::lock_guard<std::mutex> lock(wt->mu);
-    if (!wt->first) wt->first = true, wt->t_first = Clock::now();
-    if (e.done()) {
-      wt->done = true;
-      if (e.finish == FinishReason::kError) wt->error = e.error;
-      if (e.finish == FinishReason::kCancelled) wt->error = cancelled("the warm-up was cancelled");
-      wt->cv.notify_all();
-    }
-  });
-  if (!submitted.ok()) return submitted.status();
-  std::unique_lock<std::mutex> lock(wt->mu);
-  wt->cv.wait(lock, [&] { return wt->done; });
-  if (!wt->error.ok()) return wt->error;
-  w.first_token_ms = std::chrono::duration<double, std::milli>(wt->t_first - wt->t0).count();
-  w.warmup_ms = ms_since(wt->t0);
+  w.first_token_ms = t.ttft_ms;
+  w.warmup_ms = t.total_ms;
   w.status = "completed";
   return w;
 }

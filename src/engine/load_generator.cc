@@ -120,6 +120,20 @@ LatencySummary summarize_latencies(std::vector<double> ms) {
   return s;
 }
 
+StatusOr<RequestTiming> run_timed_request(EngineClient& engine, std::vector<int32_t> prompt,
+                                          int32_t max_tokens, const std::string& conversation_id) {
+  Timeline t;
+  IMP_RETURN_IF_ERROR(run_one(engine, std::move(prompt), max_tokens, t, conversation_id));
+  if (t.finish == FinishReason::kCancelled) return cancelled("the request was cancelled");
+  RequestTiming r;
+  r.ttft_ms = ms_between(t.submitted, t.first);
+  r.total_ms = ms_between(t.submitted, t.last);
+  r.completion_tokens = t.completion_tokens;
+  r.cached_tokens = t.cached;
+  r.text = std::move(t.text);
+  return r;
+}
+
 StatusOr<LoadResult> run_load(EngineClient& engine, const LoadOptions& o) {
   IMP_RETURN_IF_ERROR(validate(o, engine.info()));
   const int32_t n = o.concurrency * o.requests_per_client;
@@ -195,11 +209,10 @@ StatusOr<std::vector<TurnResult>> run_multi_turn(EngineClient& engine, const Mul
     tr.prompt_tokens = static_cast<int32_t>(history.size());
     tr.new_tokens = static_cast<int32_t>(history.size() - previous_len);
     const uint64_t computed_before = engine.stats().prompt_tokens_computed;
-    Timeline t;
-    IMP_RETURN_IF_ERROR(run_one(engine, history, o.reply_len, t, o.conversation_id));
+    IMP_ASSIGN_OR_RETURN(RequestTiming t, run_timed_request(engine, history, o.reply_len, o.conversation_id));
     tr.computed_tokens = engine.stats().prompt_tokens_computed - computed_before;
-    tr.cached_tokens = t.cached;
-    tr.ttft_ms = ms_between(t.submitted, t.first);
+    tr.cached_tokens = t.cached_tokens;
+    tr.ttft_ms = t.ttft_ms;
     out.push_back(tr);
     // The client re-sends the reply as text; it comes back re-tokenized.
     auto reply = tok.encode(t.text, false, false);

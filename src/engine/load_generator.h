@@ -70,4 +70,16 @@ StatusOr<std::vector<TurnResult>> run_multi_turn(EngineClient& engine, const Mul
 
 LatencySummary summarize_latencies(std::vector<double> ms);
 
+// One greedy request (end of text ignored), submitted and waited for.
+struct RequestTiming {
+  double ttft_ms = 0;   // submit -> first event
+  double total_ms = 0;  // submit -> last event
+  int32_t completion_tokens = 0;
+  int32_t cached_tokens = 0;
+  std::string text;
+};
+// CANCELLED when the engine cancels it (e.g. shutting down).
+StatusOr<RequestTiming> run_timed_request(EngineClient& engine, std::vector<int32_t> prompt,
+                                          int32_t max_tokens, const std::string& conversation_id = "");
+
 }  // namespace impetus
