@@ -47,8 +47,16 @@ StatusOr<WarmupInfo> run_warmup(EngineClient& engine, const std::string& id) {
 ModelManager::ModelManager(ModelRegistry& registry, ModelManagerOptions options)
     : registry_(registry), options_(std::move(options)) {
   if (options_.memory_budget_bytes == 0) options_.memory_budget_bytes = default_budget();
+  // A request naming an installed model that is not loaded loads it.
   registry_.set_loader([this](const std::string& id) -> StatusOr<ServedModel> {
-    IMP_RETURN_IF_ERROR(load(id, ModelLoadOptions{}).status());
+    emit("auto_load_started", {{"model", id}, {"model_id", id}, {"reason", "request"}});
+    auto loaded = load(id, ModelLoadOptions{});
+    if (!loaded.ok()) {
+      emit("auto_load_failed", {{"model", id}, {"model_id", id}, {"error", loaded.status().message()}});
+      return loaded.status();
+    }
+    emit("auto_load_complete",
+         {{"model", id}, {"model_id", id}, {"reason", "request"}, {"load_time_ms", load_time_ms(id)}});
     if (auto m = registry_.find(id)) return *m;
     return unavailable("the model '" + id + "' was unloaded again while loading");
   });
@@ -127,7 +135,7 @@ Status ModelManager::make_room(uint64_t needed, const std::string& for_id) {
       const int64_t t = std::max(registry_.last_used(id), l.loaded_at_ms);
       if (t < oldest) oldest = t, victim = id;
     }
-    unload_locked(victim, "evicted (least recently used) to load " + for_id);
+    unload_locked(victim, "evicted", "least recently used, to load " + for_id);
   }
   if (static_cast<int>(loaded_.size()) + 1 > options_.max_loaded_models) {
     return resource_exhausted("cannot load '" + for_id + "': " + std::to_string(loaded_.size()) +
@@ -176,18 +184,22 @@ StatusOr<ModelListEntry> ModelManager::load(const std::string& id, const ModelLo
   }
   auto& slot = loaded_[id] = std::move(l);
   registry_.add(served(id, slot));
-  emit("model_loaded", {{"model_id", id}, {"load_time_ms", slot.load_ms}, {"memory_bytes", slot.memory_bytes}});
+  emit("model_loaded", {{"model", id},
+                        {"model_id", id},
+                        {"load_time_ms", slot.load_ms},
+                        {"backend", info.backend},
+                        {"memory_bytes", slot.memory_bytes}});
+  emit_models_update();
   if (o.auto_warmup) {
     auto w = run_warmup(*slot.host->engine, id);
     slot.warmup = w.ok() ? *w : WarmupInfo{id, "failed", 0, 0, w.status().message()};
     warmups_[id] = slot.warmup;
-    emit("warmup_complete", {{"model_id", id}, {"status", slot.warmup.status},
-                             {"warmup_time_ms", slot.warmup.warmup_ms}});
+    emit_warmup_complete(id, slot.warmup);
   }
   return entry(id, slot);
 }
 
-void ModelManager::unload_locked(const std::string& id, const std::string& reason) {
+void ModelManager::unload_locked(const std::string& id, const std::string& reason, const std::string& detail) {
   auto it = loaded_.find(id);
   if (it == loaded_.end()) return;
   registry_.remove(id);
@@ -195,14 +207,17 @@ void ModelManager::unload_locked(const std::string& id, const std::string& reaso
   // model itself goes once the last request holding it lets go.
   it->second.host->engine->shutdown();
   loaded_.erase(it);
-  IMP_LOG(kInfo, "unloaded '", id, "': ", reason);
-  emit("model_unloaded", {{"model_id", id}, {"reason", reason}});
+  IMP_LOG(kInfo, "unloaded '", id, "': ", reason, detail.empty() ? "" : " (", detail, detail.empty() ? "" : ")");
+  nlohmann::json data = {{"model", id}, {"model_id", id}, {"reason", reason}};
+  if (!detail.empty()) data["detail"] = detail;
+  emit("model_unloaded", data);
+  emit_models_update();
 }
 
 Status ModelManager::unload(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   if (loaded_.count(id) == 0) return not_found("The model '" + id + "' is not loaded");
-  unload_locked(id, "requested");
+  unload_locked(id, "manual");
   return Status();
 }
 
@@ -238,6 +253,34 @@ ModelListEntry ModelManager::entry(const std::string& id, const Loaded& l) const
 
 std::vector<ModelListEntry> ModelManager::list() {
   std::lock_guard<std::mutex> lock(mu_);
+  return list_locked();
+}
+
+double ModelManager::load_time_ms(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = loaded_.find(id);
+  return it == loaded_.end() ? 0.0 : it->second.load_ms;
+}
+
+void ModelManager::emit_warmup_complete(const std::string& id, const WarmupInfo& w) {
+  nlohmann::json data = {{"model", id},  {"model_id", id}, {"status", w.status}, {"warmup_ms", w.warmup_ms},
+                         {"warmup_time_ms", w.warmup_ms}};
+  if (!w.error.empty()) data["error"] = w.error;
+  emit("warmup_complete", data);
+}
+
+void ModelManager::emit_models_update() {
+  if (!events_) return;
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& e : list_locked()) {
+    nlohmann::json m = {{"id", e.id}, {"status", e.status}};
+    if (e.status == "loaded") m["memory_bytes"] = e.memory_bytes;
+    models.push_back(std::move(m));
+  }
+  emit("models_update", {{"models", std::move(models)}});
+}
+
+std::vector<ModelListEntry> ModelManager::list_locked() {
   std::vector<ModelListEntry> out;
   for (const auto& [id, k] : known_models()) {
     if (auto it = loaded_.find(id); it != loaded_.end()) {

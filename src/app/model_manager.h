@@ -48,6 +48,7 @@ class ModelManager final : public ModelControl {
   void set_threads_and_batch(int n_threads, int32_t max_batch_tokens);
 
   std::vector<ModelListEntry> list() override;
+  double load_time_ms(const std::string& id);  // of the loaded model `id`, 0 when not loaded
   StatusOr<ModelListEntry> load(const std::string& id, const ModelLoadOptions& options) override;
   Status unload(const std::string& id) override;
   StatusOr<WarmupInfo> warmup(const std::string& id) override;
@@ -77,7 +78,11 @@ class ModelManager final : public ModelControl {
   std::map<std::string, Known> known_models();  // installed + added paths, by id
   StatusOr<Known> resolve(const std::string& id);
   Status make_room(uint64_t needed, const std::string& for_id);  // mu_ held
-  void unload_locked(const std::string& id, const std::string& reason);  // mu_ held
+  // mu_ held. reason: "manual", "evicted", "shutdown" or "reload" (docs/events.md).
+  void unload_locked(const std::string& id, const std::string& reason, const std::string& detail = "");
+  std::vector<ModelListEntry> list_locked();  // mu_ held
+  void emit_models_update();                  // mu_ held: the whole list as `models_update`
+  void emit_warmup_complete(const std::string& id, const WarmupInfo& w);
   ServedModel served(const std::string& id, const Loaded& l) const;
   ModelListEntry entry(const std::string& id, const Loaded& l) const;
   uint64_t used_bytes() const;  // mu_ held

@@ -56,7 +56,7 @@ StatusOr<WarmupInfo> ModelManager::warmup(const std::string& id) {
   WarmupInfo info = w.ok() ? *w : WarmupInfo{id, "failed", 0, 0, w.status().message()};
   warmups_[id] = info;
   if (auto it = loaded_.find(id); it != loaded_.end()) it->second.warmup = info;
-  emit("warmup_complete", {{"model_id", id}, {"status", info.status}, {"warmup_time_ms", info.warmup_ms}});
+  emit_warmup_complete(id, info);
   if (!w.ok()) return w.status();
   return info;
 }
@@ -82,7 +82,7 @@ StatusOr<nlohmann::json> ModelManager::warmup_benchmark(const std::string& id) {
     if (it == loaded_.end()) return not_found("The model '" + id + "' is not loaded");
     o = it->second.options;
     path = it->second.path;
-    unload_locked(id, "warm-up benchmark reload");
+    unload_locked(id, "reload", "warm-up benchmark");
   }
   const bool dropped = drop_page_cache(path);
   const uint64_t resident = page_cache_resident_bytes(path);

@@ -133,6 +133,21 @@ void ServeServices::stop() {
   if (telemetry_) telemetry_->stop();
 }
 
+namespace {
+// The REST task fields plus the byte counts of docs/events.md.
+nlohmann::json download_event_json(const DownloadTask& t) {
+  nlohmann::json j = download_task_json(t);
+  j["model"] = t.model_id;
+  j["file"] = t.file;
+  j["downloaded_bytes"] = t.downloaded_bytes;
+  j["total_bytes"] = t.total_bytes > 0 ? nlohmann::json(t.total_bytes) : nlohmann::json(nullptr);
+  j["bytes_per_second"] = t.speed_bps;
+  j["eta_s"] = t.eta_s >= 0 ? nlohmann::json(t.eta_s) : nlohmann::json(nullptr);
+  if (!t.path.empty() && t.status == DownloadStatus::kCompleted) j["path"] = t.path;
+  return j;
+}
+}  // namespace
+
 void ServeServices::attach(ApiServer& server) {
   events_ = &server.events();
   EventHub* hub = events_;
@@ -141,22 +156,25 @@ void ServeServices::attach(ApiServer& server) {
     hub->publish("models", type, data);
   });
   downloads_->set_on_progress([hub](const DownloadTask& t) {
-    const auto j = download_task_json(t);
-    hub->publish_coalesced("downloads", "download_progress", j, t.task_id);
-    hub->publish_coalesced("downloads:" + t.task_id, "download_progress", j, t.task_id);
+    hub->publish_coalesced("downloads:" + t.task_id, "download_progress", download_event_json(t),
+                           "download_progress:" + t.task_id);
   });
   downloads_->set_on_complete([hub, models](const DownloadTask& t) {
-    hub->publish("downloads", "download_complete", download_task_json(t));
-    if (!t.auto_load) return;
+    // "downloads:<id>" reaches the subscribers of "downloads" too.
+    hub->publish("downloads:" + t.task_id, "download_complete", download_event_json(t));
+    if (!t.auto_load || t.status != DownloadStatus::kCompleted) return;
     const std::string id = std::filesystem::path(t.path).stem().string();
     std::thread([hub, models, id, task = t.task_id] {
-      hub->publish("models", "auto_load_started", {{"model_id", id}, {"task_id", task}});
+      const nlohmann::json base = {{"model", id}, {"model_id", id}, {"task_id", task}, {"reason", "download"}};
+      hub->publish("models", "auto_load_started", base);
       auto r = models->load(id, ModelLoadOptions{});
+      nlohmann::json done = base;
       if (r.ok()) {
-        hub->publish("models", "auto_load_complete", {{"model_id", id}, {"task_id", task}});
+        done["load_time_ms"] = models->load_time_ms(id);
+        hub->publish("models", "auto_load_complete", done);
       } else {
-        hub->publish("models", "auto_load_failed",
-                     {{"model_id", id}, {"task_id", task}, {"error", r.status().message()}});
+        done["error"] = r.status().message();
+        hub->publish("models", "auto_load_failed", done);
       }
     }).detach();
   });

@@ -266,9 +266,11 @@ void DownloadManager::run_task(const std::shared_ptr<Task>& task) {
 void DownloadManager::finish_task(const std::shared_ptr<Task>& task, const Status& result) {
   DownloadTask snap;
   bool stopping = false;
+  bool already_final = false;  // cancelled through cancel(), which reported it
   {
     std::lock_guard lock(mu_);
     DownloadTask& s = task->snap;
+    already_final = is_finished(s.status);
     if (result.ok()) {
       s.status = DownloadStatus::kCompleted;
       s.error.clear();
@@ -293,9 +295,9 @@ void DownloadManager::finish_task(const std::shared_ptr<Task>& task, const Statu
     IMP_LOG(kWarn, "download ", snap.task_id, " of ", snap.model_id,
             " failed: ", result.to_string());
   }
-  if (stopping) return;
+  if (stopping || already_final) return;
   if (on_progress_) on_progress_(snap);
-  if (result.ok() && on_complete_) on_complete_(snap);
+  if (on_complete_) on_complete_(snap);
 }
 
 std::optional<DownloadTask> DownloadManager::get(const std::string& task_id) const {
@@ -331,6 +333,7 @@ StatusOr<DownloadTask> DownloadManager::cancel(const std::string& task_id) {
     snap = t.snap;
   }
   if (on_progress_) on_progress_(snap);
+  if (on_complete_) on_complete_(snap);
   return snap;
 }
 

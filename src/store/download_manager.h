@@ -6,7 +6,9 @@
 // kept (the newest max_finished_kept) so clients can read their outcome.
 //
 //   DownloadManager dm(options, make_hub_resolver(hub));
-//   dm.set_on_complete([&](const DownloadTask& t) { if (t.auto_load) load(t.path); });
+//   dm.set_on_complete([&](const DownloadTask& t) {
+//     if (t.status == DownloadStatus::kCompleted && t.auto_load) load(t.path);
+//   });
 //   auto task = dm.submit({"TheBloke/TinyLlama-GGUF:Q4_K_M"});
 //
 // Files go to <models_dir>/<owner>/<name>/<file> (local_model_path()).
@@ -91,7 +93,7 @@ class DownloadManager {
   DownloadManager& operator=(const DownloadManager&) = delete;
 
   // Set both before the first submit.
-  void set_on_complete(TaskCallback fn);  // each completed task, once
+  void set_on_complete(TaskCallback fn);  // each finished task (completed, failed, cancelled), once
   void set_on_progress(TaskCallback fn);  // status changes and progress ticks
 
   // Resolves and queues a download; blocks for the resolution (Hub API).

@@ -5,50 +5,14 @@
 // counting requests by route.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import { startServer } from './server.js';
+import { connect as connectWs } from './ws_client.js';
 
 let server;
 before(async () => { server = await startServer(); });
 after(async () => { assert.equal(await server.stop(), 0, server.log()); });
 
-// Opens /ws; resolves once open, with the upgrade response's headers and a
-// next(type) that waits for the next message of that type (others are skipped).
-function connect(path = '/ws') {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, { headers: { 'X-Request-Id': 'e2e-ws-1' } });
-    const queue = [];
-    const waiters = [];
-    let headers = {};
-    ws.on('upgrade', (res) => { headers = res.headers; });
-    ws.on('message', (data, isBinary) => {
-      assert.equal(isBinary, false);
-      queue.push(JSON.parse(data.toString()));
-      for (const w of waiters.splice(0)) w();
-    });
-    ws.on('error', reject);
-    ws.on('open', () => resolve({
-      ws,
-      headers,
-      send: (msg) => ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg)),
-      async next(type, timeoutMs = 5000) {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          const i = queue.findIndex((m) => m.type === type);
-          if (i >= 0) return queue.splice(0, i + 1).pop();
-          queue.length = 0;
-          const left = deadline - Date.now();
-          if (left <= 0) throw new Error(`no "${type}" message within ${timeoutMs} ms`);
-          await new Promise((res) => {
-            const timer = setTimeout(res, left);
-            waiters.push(() => { clearTimeout(timer); res(); });
-          });
-        }
-      },
-      close: () => new Promise((res) => { ws.once('close', res); ws.close(1000); }),
-    }));
-  });
-}
+const connect = () => connectWs(server.port, { headers: { 'X-Request-Id': 'e2e-ws-1' } });
 
 test('subscribe is acknowledged and metrics_update arrives', async () => {
   const c = await connect();

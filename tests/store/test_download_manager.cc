@@ -223,9 +223,16 @@ TEST_F(DownloadManagerTest, CancelsQueuedAndRunningTasks) {
   EXPECT_EQ(dm->get(queued->task_id)->status, DownloadStatus::kCancelled);
   EXPECT_FALSE(fs::exists(running->path));
   EXPECT_EQ(hub_.requests_to("/cdn/").size(), 1u);  // the queued one never started
-  EXPECT_EQ(n_completed(), 0u);
   EXPECT_EQ(dm->cancel("no-such-task").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(dm->cancel(running->task_id)->status, DownloadStatus::kCancelled);  // idempotent
+  // Each cancelled task is reported finished exactly once, also the running
+  // one whose transfer stopped after cancel() returned.
+  std::this_thread::sleep_for(30ms);
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(completed_.size(), 2u);
+  EXPECT_EQ(completed_[0].task_id, queued->task_id);
+  EXPECT_EQ(completed_[1].task_id, running->task_id);
+  for (const auto& t : completed_) EXPECT_EQ(t.status, DownloadStatus::kCancelled);
 }
 
 TEST_F(DownloadManagerTest, RejectsPathTraversal) {
@@ -262,7 +269,10 @@ TEST_F(DownloadManagerTest, FailuresAreRecorded) {
   EXPECT_GT(t->completed_at, 0);
   EXPECT_FALSE(fs::exists(t->path));
   EXPECT_FALSE(fs::exists(t->path + ".partial"));
-  EXPECT_EQ(n_completed(), 0u);
+  ASSERT_TRUE(eventually([&] { return n_completed() == 1; }));  // reported as finished, failed
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(completed_[0].status, DownloadStatus::kFailed);
+  EXPECT_EQ(completed_[0].error_code, StatusCode::kDataLoss);
 }
 
 TEST_F(DownloadManagerTest, DuplicatesAndFilesAlreadyPresent) {
