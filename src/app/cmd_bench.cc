@@ -9,6 +9,7 @@
 
 #include "app/backend_select.h"
 #include "app/bench_load.h"
+#include "app/bench_save.h"
 #include "app/commands.h"
 #include "app/loaded_model.h"
 #include "backend/cpu/cpu_backend.h"
@@ -192,6 +193,7 @@ int run_memory_bench(const BenchArgs& a) {
 void register_bench(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<BenchArgs>();
   auto load = std::make_shared<LoadBenchArgs>();
+  auto save = std::make_shared<SaveBenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Measure model speed (like llama-bench) or memory bandwidth");
   auto* model = cmd->add_option("-m,--model", args->model, "GGUF model file");
   cmd->add_option("-p,--n-prompt", args->bench.n_prompt, "prompt tokens of the pp test (0 = skip)")
@@ -209,13 +211,27 @@ void register_bench(CLI::App& app, int* exit_code) {
   model->excludes(memory);
   add_device_options(*cmd, &args->device, &args->gpu_layers);
   add_load_bench_options(*cmd, *load);
-  cmd->callback([args, load, exit_code, cmd] {
+  add_save_bench_options(*cmd, *save);
+  cmd->callback([args, load, save, exit_code, cmd] {
     if (args->memory) {
       *exit_code = run_memory_bench(*args);
     } else if (args->model.empty()) {
       std::fprintf(stderr, "impetus: error: bench needs -m MODEL (or --memory)\n%s",
                    cmd->help().c_str());
       *exit_code = 1;
+    } else if (save->save) {
+      if (load_bench_requested(*load)) {
+        std::fprintf(stderr, "impetus: error: --save stores the server's benchmark; it does not combine "
+                             "with --concurrency or --multi-turn\n");
+        *exit_code = 1;
+        return;
+      }
+      HostOptions host = load->host;
+      host.path = args->model;
+      host.n_threads = args->n_threads;
+      host.device = args->device;
+      host.gpu_layers = args->gpu_layers;
+      *exit_code = run_save_bench(*save, host, args->json);
     } else if (load_bench_requested(*load)) {
       load->host.path = args->model;
       load->host.n_threads = args->n_threads;

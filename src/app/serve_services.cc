@@ -122,6 +122,11 @@ StatusOr<std::unique_ptr<ServeServices>> ServeServices::create(const ServeServic
     const auto hw = tel->hardware();
     return HardwareIdentity{hw.fingerprint, telemetry::hardware_info_json(hw, nullptr).dump()};
   };
+  bro.gpu_utilization = [tel]() -> std::optional<double> {  // the first GPU, as the sampler last saw it
+    const auto latest = tel->latest();
+    if (!latest || latest->gpus.empty()) return std::nullopt;
+    return latest->gpus[0].utilization_percent;
+  };
   s->bench_options_ = bro;  // the runner starts in attach(), with the event callbacks
   s->web_dir_ = o.web_dir.empty() ? find_web_dir() : o.web_dir;
   return s;
