@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "backend/cpu/cpu_backend.h"
 #include "core/log.h"
 #include "engine/load_generator.h"
 #include "store/installed_models.h"
@@ -77,10 +78,18 @@ HostOptions ModelManager::defaults() {
   return options_.defaults;
 }
 
-void ModelManager::set_threads_and_batch(int n_threads, int32_t max_batch_tokens) {
+int ModelManager::set_threads_and_batch(int n_threads, int32_t max_batch_tokens) {
   std::lock_guard<std::mutex> lock(mu_);
   options_.defaults.n_threads = n_threads;
   options_.defaults.max_batch_tokens = max_batch_tokens;
+  for (auto& [id, l] : loaded_) {
+    Engine& engine = *l.host->engine;
+    if (auto* cpu = dynamic_cast<CpuBackend*>(l.host->backend.get()); cpu != nullptr && n_threads > 0) {
+      engine.post([cpu, n_threads] { cpu->pool().resize(n_threads); });
+    }
+    engine.set_max_batch_tokens(max_batch_tokens);
+  }
+  return static_cast<int>(loaded_.size());
 }
 
 void ModelManager::set_event_listener(ModelEventFn fn) {

@@ -43,9 +43,12 @@ class ModelManager final : public ModelControl {
   void set_event_listener(ModelEventFn fn);
   // Unloads everything (at shutdown).
   void unload_all();
-  // CPU threads and tokens per step for models loaded from now on (performance modes).
   HostOptions defaults();
-  void set_threads_and_batch(int n_threads, int32_t max_batch_tokens);
+  // CPU threads and tokens per step (performance modes): for the models
+  // loaded from now on, and for the loaded ones from their next forward step
+  // (their CPU thread pools are resized on their engine threads). Returns how
+  // many loaded models were changed.
+  int set_threads_and_batch(int n_threads, int32_t max_batch_tokens);
 
   std::vector<ModelListEntry> list() override;
   double load_time_ms(const std::string& id);  // of the loaded model `id`, 0 when not loaded

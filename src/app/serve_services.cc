@@ -20,8 +20,8 @@
 namespace impetus::app {
 namespace {
 
-// Performance modes move the CPU threads and tokens per step of the models
-// loaded from then on (a loaded engine keeps its thread pool).
+// Performance modes move the CPU threads and tokens per step of the loaded
+// models (from their next step) and of those loaded later.
 class EngineModes final : public telemetry::PerformanceModeTarget {
  public:
   EngineModes(ModelManager& models, int n_cores) : models_(models), n_cores_(n_cores) {

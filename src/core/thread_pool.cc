@@ -19,19 +19,33 @@ inline void cpu_relax() {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) { start_workers(); }
+
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::start_workers() {
+  stop_.store(false, std::memory_order_release);
+  const uint64_t now = generation_.load(std::memory_order_acquire);
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i, now] { worker_loop(i, now); });
 }
 
-ThreadPool::~ThreadPool() {
+void ThreadPool::stop_workers() {
   stop_.store(true, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
   for (auto& t : workers_) t.join();
+  workers_.clear();
 }
 
-void ThreadPool::worker_loop(int index) {
-  uint64_t seen = 0;
+void ThreadPool::resize(int n_threads) {
+  n_threads = std::max(1, n_threads);
+  if (n_threads == n_threads_) return;
+  stop_workers();
+  n_threads_ = n_threads;
+  start_workers();
+}
+
+void ThreadPool::worker_loop(int index, uint64_t seen) {
   for (;;) {
     uint64_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {

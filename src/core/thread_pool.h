@@ -29,6 +29,12 @@ class ThreadPool {
 
   int n_threads() const { return n_threads_; }
 
+  // Changes the number of threads (the calling thread included; >= 1):
+  // stops the workers and starts n - 1 new ones. Only between jobs, from the
+  // thread that calls run() (e.g. a performance-mode change applied by the
+  // engine thread before its next step).
+  void resize(int n_threads);
+
   // Calls fn(thread_index, n_threads) once on every thread; blocks until all return.
   // Not reentrant: call it from one thread at a time, never from inside a job.
   void run(const std::function<void(int, int)>& fn);
@@ -40,7 +46,9 @@ class ThreadPool {
   void parallel_ranges(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
-  void worker_loop(int index);
+  void worker_loop(int index, uint64_t seen);
+  void start_workers();
+  void stop_workers();
 
   static constexpr int kSpinIterations = 1 << 15;
 

@@ -115,15 +115,30 @@ EngineStats Engine::stats() const {
 void Engine::take_incoming() {
   std::vector<std::unique_ptr<Sequence>> fresh;
   std::unordered_set<RequestId> cancels;
+  std::vector<std::function<void()>> posted;
   {
     std::lock_guard<std::mutex> lock(mu_);
     fresh.swap(incoming_);
     cancels.swap(cancelled_);
+    posted.swap(posted_);
   }
+  for (auto& fn : posted) fn();
   for (auto& s : fresh) scheduler_->add(std::move(s));
   for (RequestId id : cancels) {
     if (Sequence* s = scheduler_->find(id)) finish(*s, FinishReason::kCancelled);
   }
+}
+
+void Engine::post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    posted_.push_back(std::move(fn));
+  }
+  wake_.notify_all();
+}
+
+void Engine::set_max_batch_tokens(int32_t n) {
+  post([this, n] { scheduler_->set_max_batch_tokens(n); });
 }
 
 void Engine::loop() {
@@ -131,7 +146,8 @@ void Engine::loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [&] {
-        return stopping_ || !incoming_.empty() || !cancelled_.empty() || !scheduler_->idle();
+        return stopping_ || !incoming_.empty() || !cancelled_.empty() || !posted_.empty() ||
+               !scheduler_->idle();
       });
       if (stopping_) return;
     }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -55,6 +56,13 @@ class Engine final : public EngineClient {
   // Stops the loop thread; pending requests end with kCancelled.
   void shutdown();
 
+  // Runs fn on the thread that runs the forward passes, before the next step
+  // (at once when idle): where the backend may be reconfigured, e.g. its
+  // thread count (a performance-mode change).
+  void post(std::function<void()> fn);
+  // Tokens per forward step from the next step on (posted).
+  void set_max_batch_tokens(int32_t n);
+
  private:
   Engine(Model& model, const Tokenizer& tokenizer, const EngineOptions& options);
   void loop();
@@ -79,6 +87,7 @@ class Engine final : public EngineClient {
   std::condition_variable wake_;
   std::vector<std::unique_ptr<Sequence>> incoming_;  // guarded by mu_
   std::unordered_set<RequestId> cancelled_;          // guarded by mu_
+  std::vector<std::function<void()>> posted_;        // guarded by mu_
   bool stopping_ = false;                            // guarded by mu_
   std::atomic<RequestId> next_id_{1};
   std::thread thread_;

@@ -9,6 +9,8 @@
 // recomputed from its tokens: never an error.
 #pragma once
 
+#include <algorithm>
+
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -61,6 +63,8 @@ class Scheduler {
   size_t n_running() const { return running_.size(); }
   bool idle() const { return waiting_.empty() && running_.empty(); }
   const SchedulerOptions& options() const { return options_; }
+  // From the next schedule() on (at least one block's worth of tokens).
+  void set_max_batch_tokens(int32_t n) { options_.max_batch_tokens = std::max(n, block_size_); }
   uint64_t n_preemptions() const { return n_preemptions_; }
   uint64_t n_reused_tokens() const { return n_reused_tokens_; }
 

@@ -12,7 +12,8 @@ export const impetusBin = process.env.IMPETUS_BIN || path.join(repo, 'build', 'c
 export const storiesModel = path.resolve(repo, '..', 'shared', 'testdata', 'models', 'stories260K', 'stories260K.gguf');
 
 export async function startServer(extraArgs = []) {
-  const child = spawn(impetusBin, ['serve', '--model', storiesModel, '--port', '0', '--threads', '2',
+  const threads = extraArgs.includes('--threads') ? [] : ['--threads', '2'];  // extraArgs may set it
+  const child = spawn(impetusBin, ['serve', '--model', storiesModel, '--port', '0', ...threads,
     '--ctx-size', '512', '--parallel', '64', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const port = await new Promise((resolve, reject) => {
