@@ -4,6 +4,7 @@
 
 #include "app/bench_load.h"
 #include "app/loaded_model.h"
+#include "telemetry/benchmark_task.h"
 
 namespace impetus::app {
 namespace {
@@ -95,6 +96,24 @@ StatusOr<nlohmann::json> run_turns(EngineClient& engine, const LoadBenchArgs& a)
   return out;
 }
 
+// What the process held around the load levels: the KV cache is one pool
+// fixed at load (its size is the budget), so the resident set may grow only
+// by the weights paged in and the allocator's working memory, and must come
+// back down once the clients have left.
+nlohmann::json memory_report(const EngineInfo& info, const ProcessMemory& before, const ProcessMemory& after,
+                             bool json) {
+  auto mib = [](uint64_t b) { return static_cast<double>(b) / (1 << 20); };
+  if (!json) {
+    std::printf("\nmemory: weights %.0f MiB + KV cache pool %.0f MiB (fixed at load); process RSS %.0f MiB before "
+                "the clients, %.0f MiB after, peak %.0f MiB\n",
+                mib(info.weight_bytes), mib(info.kv_cache_bytes), mib(before.rss_bytes), mib(after.rss_bytes),
+                mib(after.hwm_bytes));
+  }
+  return {{"weight_bytes", info.weight_bytes}, {"kv_cache_bytes", info.kv_cache_bytes},
+          {"rss_before_bytes", before.rss_bytes}, {"rss_after_bytes", after.rss_bytes},
+          {"rss_peak_bytes", after.hwm_bytes}};
+}
+
 }  // namespace
 
 void add_load_bench_options(CLI::App& cmd, LoadBenchArgs& a) {
@@ -142,9 +161,11 @@ int run_load_bench(LoadBenchArgs a) {
   nlohmann::json out = {{"model", a.host.path}, {"backend", info.backend}, {"n_ctx", info.n_ctx},
                         {"kv_cache_bytes", info.kv_cache_bytes}, {"max_running", a.host.max_running}};
   if (!a.concurrency.empty()) {
+    const ProcessMemory before = read_process_memory();
     auto levels = run_levels(engine, a);
     if (!levels.ok()) return report_error(levels.status());
     out["load"] = *levels;
+    out["memory"] = memory_report(info, before, read_process_memory(), a.json);
   }
   if (a.multi_turn > 0) {
     auto turns = run_turns(engine, a);

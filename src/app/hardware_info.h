@@ -8,7 +8,9 @@
 namespace impetus::app {
 
 // Keys: cpu_model, logical_cpus, physical_cores, usable_cpus, l1d_bytes,
-// l2_bytes, l3_bytes, memory_bytes, features, isa, supported_isas.
+// l2_bytes, l3_bytes, memory_bytes, features, isa, supported_isas,
+// fingerprint (the benchmark history's machine id), gpus. Detected by the
+// telemetry library, as the server's /api/hardware/info.
 nlohmann::json describe_hardware();
 
 // The same as aligned "key: value" lines on stdout.

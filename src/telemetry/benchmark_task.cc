@@ -472,6 +472,7 @@ struct BenchmarkRunner::Entry {
   std::shared_ptr<EngineClient> engine;  // kept alive while the task runs
   std::unique_ptr<BenchmarkTask> task;
   std::thread thread;  // moved out (and joined) once finished
+  bool reported = false;  // on_progress / on_complete ran (guarded by mu_); wait() waits for it
 };
 
 BenchmarkRunner::BenchmarkRunner(BenchmarkRunnerOptions options) : options_(std::move(options)) {}
@@ -610,9 +611,13 @@ void BenchmarkRunner::finish(const std::shared_ptr<Entry>& entry, StatusOr<Bench
   }
   task.reset();
   engine.reset();
-  finished_cv_.notify_all();
   if (options_.on_progress) options_.on_progress(copy.progress);
   if (options_.on_complete) options_.on_complete(copy);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    entry->reported = true;
+  }
+  finished_cv_.notify_all();
 }
 
 std::optional<BenchmarkTaskStatus> BenchmarkRunner::status(const std::string& task_id) const {
@@ -644,7 +649,7 @@ bool BenchmarkRunner::wait(const std::string& task_id, std::chrono::milliseconds
   std::unique_lock<std::mutex> lock(mu_);
   return finished_cv_.wait_for(lock, timeout, [&] {
     auto it = tasks_.find(task_id);
-    return it == tasks_.end() || it->second->status.state != BenchmarkState::kRunning;
+    return it == tasks_.end() || (it->second->status.state != BenchmarkState::kRunning && it->second->reported);
   });
 }
 

@@ -183,7 +183,7 @@ class BenchmarkRunner {
   // The task running for a model, if any.
   std::optional<std::string> running_task(const std::string& model_id) const;
   void cancel(const std::string& task_id);
-  // Blocks until the task has finished (true) or `timeout` passed (false).
+  // Blocks until the task has finished and its on_complete has run (true), or `timeout` passed (false).
   bool wait(const std::string& task_id, std::chrono::milliseconds timeout) const;
 
   BenchStore* store() const { return options_.store; }
