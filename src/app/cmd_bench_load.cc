@@ -22,20 +22,21 @@ nlohmann::json load_json(const LoadResult& r) {
           {"ttft", latency_json(r.ttft)}, {"tpot", latency_json(r.tpot)},
           {"prompt_tokens_computed", r.prompt_tokens_computed},
           {"prompt_tokens_reused", r.prompt_tokens_reused}, {"preemptions", r.preemptions},
-          {"kv_blocks_used_after", r.kv_blocks_used_after}};
+          {"kv_blocks_used_after", r.kv_blocks_used_after},
+          {"rss_after_bytes", read_process_memory().rss_bytes}};
 }
 
 void print_load_header() {
-  std::printf("| clients | requests | gen tok/s | x1 client | TTFT p50 ms | TTFT p99 ms | TPOT mean ms | TPOT p99 ms | preempt | blocks left |\n");
-  std::printf("| ------: | -------: | --------: | --------: | ----------: | ----------: | -----------: | ----------: | ------: | ----------: |\n");
+  std::printf("| clients | requests | gen tok/s | x1 client | TTFT p50 ms | TTFT p99 ms | TPOT mean ms | TPOT p99 ms | preempt | blocks left | RSS after MiB |\n");
+  std::printf("| ------: | -------: | --------: | --------: | ----------: | ----------: | -----------: | ----------: | ------: | ----------: | ------------: |\n");
 }
 
 void print_load_row(const LoadResult& r, double single) {
-  std::printf("| %7d | %8d | %9.2f | %9.2f | %11.1f | %11.1f | %12.1f | %11.1f | %7llu | %11d |\n",
+  std::printf("| %7d | %8d | %9.2f | %9.2f | %11.1f | %11.1f | %12.1f | %11.1f | %7llu | %11d | %13.0f |\n",
               r.options.concurrency, r.n_requests, r.generated_tok_s,
               single > 0 ? r.generated_tok_s / single : 0.0, r.ttft.p50_ms, r.ttft.p99_ms,
               r.tpot.mean_ms, r.tpot.p99_ms, static_cast<unsigned long long>(r.preemptions),
-              r.kv_blocks_used_after);
+              r.kv_blocks_used_after, static_cast<double>(read_process_memory().rss_bytes) / (1 << 20));
   std::fflush(stdout);
 }
 
@@ -54,17 +55,41 @@ StatusOr<nlohmann::json> run_levels(EngineClient& engine, const LoadBenchArgs& a
   return levels;
 }
 
-// The multi-turn chat twice: prefix cache on, then off (cleared first each time).
+// Per turn: prompt and new tokens; computed tokens and TTFT with the cache
+// (ids re-sent), with the cache (text re-sent), without the cache.
+void print_turns(const std::vector<std::vector<TurnResult>>& runs) {
+  std::printf("\n| turn | prompt | new | computed (ids) | TTFT ms (ids) | computed (text) | TTFT ms (text) | "
+              "computed (no cache) | TTFT ms (no cache) |\n");
+  std::printf("| ---: | -----: | --: | -------------: | ------------: | --------------: | -------------: | "
+              "------------------: | -----------------: |\n");
+  for (size_t i = 0; i < runs[0].size(); ++i) {
+    const auto &x = runs[0][i], &y = runs[1][i], &z = runs[2][i];
+    std::printf("| %4zu | %6d | %3d | %14llu | %13.1f | %15llu | %14.1f | %19llu | %18.1f |\n", i + 1,
+                x.prompt_tokens, x.new_tokens, static_cast<unsigned long long>(x.computed_tokens), x.ttft_ms,
+                static_cast<unsigned long long>(y.computed_tokens), y.ttft_ms,
+                static_cast<unsigned long long>(z.computed_tokens), z.ttft_ms);
+  }
+}
+
+// The multi-turn chat three times: prefix cache on with a client re-sending
+// the replies' token ids, on with a client re-sending their text, then off.
 StatusOr<nlohmann::json> run_turns(EngineClient& engine, const LoadBenchArgs& a) {
+  struct Pass {
+    const char* key;
+    bool cache;
+    bool text;
+  };
+  const Pass passes[] = {{"cache_on", true, false}, {"cache_on_text", true, true}, {"cache_off", false, false}};
   nlohmann::json out;
   std::vector<std::vector<TurnResult>> runs;
-  for (bool enabled : {true, false}) {
+  for (const Pass& p : passes) {
     CacheSettings s = engine.cache_settings();
-    s.enabled = enabled;
+    s.enabled = p.cache;
     IMP_RETURN_IF_ERROR(engine.set_cache_settings(s));
     engine.clear_cache();
     MultiTurnOptions o = a.turns;
     o.turns = a.multi_turn;
+    o.resend_text = p.text;
     IMP_ASSIGN_OR_RETURN(auto turns, run_multi_turn(engine, o));
     auto arr = nlohmann::json::array();
     for (const auto& t : turns) {
@@ -72,26 +97,18 @@ StatusOr<nlohmann::json> run_turns(EngineClient& engine, const LoadBenchArgs& a)
                      {"computed_tokens", t.computed_tokens}, {"cached_tokens", t.cached_tokens},
                      {"ttft_ms", t.ttft_ms}});
     }
-    out[enabled ? "cache_on" : "cache_off"] = arr;
+    out[p.key] = arr;
     runs.push_back(std::move(turns));
   }
   CacheSettings s = engine.cache_settings();
   s.enabled = true;
   IMP_RETURN_IF_ERROR(engine.set_cache_settings(s));
-  const double on = runs[0].back().ttft_ms, off = runs[1].back().ttft_ms;
+  const double on = runs[0].back().ttft_ms, off = runs[2].back().ttft_ms;
   out["last_turn_ttft_ratio"] = off > 0 ? on / off : 0.0;
+  if (!a.json) print_turns(runs);
   if (!a.json) {
-    std::printf("\n| turn | prompt | new | computed (cache on) | cached | TTFT on ms | computed (off) | TTFT off ms |\n");
-    std::printf("| ---: | -----: | --: | ------------------: | -----: | ---------: | -------------: | ----------: |\n");
-    for (size_t i = 0; i < runs[0].size(); ++i) {
-      const auto& x = runs[0][i];
-      const auto& y = runs[1][i];
-      std::printf("| %4zu | %6d | %3d | %19llu | %6d | %10.1f | %14llu | %11.1f |\n", i + 1, x.prompt_tokens,
-                  x.new_tokens, static_cast<unsigned long long>(x.computed_tokens), x.cached_tokens,
-                  x.ttft_ms, static_cast<unsigned long long>(y.computed_tokens), y.ttft_ms);
-    }
-    std::printf("\nlast turn TTFT, cache on / off: %.1f / %.1f ms = %.1f%%\n", on, off,
-                off > 0 ? 100.0 * on / off : 0.0);
+    std::printf("\nlast turn TTFT, cache on / off: %.1f / %.1f ms = %.1f%% (replies re-sent as text: %.1f ms)\n", on,
+                off, off > 0 ? 100.0 * on / off : 0.0, runs[1].back().ttft_ms);
   }
   return out;
 }

@@ -311,6 +311,7 @@ void Engine::finish(Sequence& s, FinishReason reason, Status error) {
   ev.prompt_tokens = s.n_prompt;
   ev.completion_tokens = s.n_generated();
   ev.cached_prompt_tokens = s.n_cached_prompt;
+  if (static_cast<int32_t>(s.tokens.size()) > s.n_prompt) ev.output_tokens.assign(s.tokens.begin() + s.n_prompt, s.tokens.end());
   if (!s.request.conversation_id.empty() &&
       (reason == FinishReason::kStop || reason == FinishReason::kLength)) {
     // Keep the conversation's full blocks (prompt and answer) for its next turn.

@@ -25,6 +25,7 @@ struct Timeline {
   bool first_seen = false;
   Clock::time_point submitted, first, last;
   std::string text;
+  std::vector<int32_t> output_tokens;
   int32_t prompt_tokens = 0, completion_tokens = 0, cached = 0;
   FinishReason finish = FinishReason::kNone;
   Status error;
@@ -43,6 +44,7 @@ EventSink sink_for(Timeline& t) {
       t.error = e.error;
       t.prompt_tokens = e.prompt_tokens;
       t.completion_tokens = e.completion_tokens;
+      t.output_tokens = std::move(e.output_tokens);
       t.cached = e.cached_prompt_tokens;
       t.cv.notify_all();
     }
@@ -131,6 +133,7 @@ StatusOr<RequestTiming> run_timed_request(EngineClient& engine, std::vector<int3
   r.completion_tokens = t.completion_tokens;
   r.cached_tokens = t.cached;
   r.text = std::move(t.text);
+  r.output_tokens = std::move(t.output_tokens);
   return r;
 }
 
@@ -214,8 +217,10 @@ StatusOr<std::vector<TurnResult>> run_multi_turn(EngineClient& engine, const Mul
     tr.cached_tokens = t.cached_tokens;
     tr.ttft_ms = t.ttft_ms;
     out.push_back(tr);
-    // The client re-sends the reply as text; it comes back re-tokenized.
-    auto reply = tok.encode(t.text, false, false);
+    // A token-level client re-sends the reply's ids; a text client its text,
+    // which comes back re-tokenized (the same ids only where the model's
+    // output is canonically tokenized).
+    auto reply = o.resend_text ? tok.encode(t.text, false, false) : t.output_tokens;
     history.insert(history.end(), reply.begin(), reply.end());
     previous_len = history.size();
   }

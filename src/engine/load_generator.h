@@ -54,6 +54,7 @@ struct MultiTurnOptions {
   int32_t reply_len = 48;    // tokens each turn generates
   uint64_t seed = 7;
   std::string conversation_id;  // "" = rely on automatic prefix caching alone
+  bool resend_text = false;     // re-send each reply as text (re-tokenized) instead of its token ids
 };
 
 struct TurnResult {
@@ -77,6 +78,7 @@ struct RequestTiming {
   int32_t completion_tokens = 0;
   int32_t cached_tokens = 0;
   std::string text;
+  std::vector<int32_t> output_tokens;  // the generated ids
 };
 // CANCELLED when the engine cancels it (e.g. shutting down).
 StatusOr<RequestTiming> run_timed_request(EngineClient& engine, std::vector<int32_t> prompt,

@@ -47,6 +47,7 @@ struct GenerationEvent {
   int32_t prompt_tokens = 0;           // set on the last event
   int32_t completion_tokens = 0;       // set on the last event
   int32_t cached_prompt_tokens = 0;    // prompt tokens whose KV came from the prefix cache
+  std::vector<int32_t> output_tokens;  // set on the last event: every generated token id, in order
   Status error;                        // set when finish == kError
   bool done() const { return finish != FinishReason::kNone; }
 };
