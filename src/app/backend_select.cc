@@ -20,10 +20,6 @@ std::unique_ptr<Backend> make_cpu(const DeviceOptions& o) {
 
 #ifdef IMPETUS_HAVE_CUDA
 StatusOr<std::unique_ptr<Backend>> make_cuda(const DeviceOptions& o) {
-  if (o.gpu_layers > 0) {
-    IMP_LOG(kWarn, "--gpu-layers ", o.gpu_layers,
-            ": partial offload is not implemented; every layer runs on the GPU");
-  }
   IMP_ASSIGN_OR_RETURN(auto be, CudaBackend::create(CudaBackendOptions{}));
   return std::unique_ptr<Backend>(std::move(be));
 }
@@ -95,6 +91,16 @@ std::string gpu_name(const Backend& backend) {
   (void)backend;
 #endif
   return "";
+}
+
+Status check_gpu_layers(const DeviceOptions& o, const Backend& backend, int32_t n_layer) {
+  if (o.gpu_layers <= 0 || o.gpu_layers >= n_layer) return Status();
+  if (backend.name().find("cuda") == std::string::npos) return Status();  // no GPU in use: nothing to split
+  return failed_precondition("--gpu-layers " + std::to_string(o.gpu_layers) + ": this model has " +
+                             std::to_string(n_layer) +
+                             " layers, and splitting them between the GPU and the CPU (partial offload) is not "
+                             "implemented yet; use --gpu-layers " + std::to_string(n_layer) +
+                             " (or leave it out) for all of them on the GPU, or --device cpu");
 }
 
 }  // namespace impetus::app

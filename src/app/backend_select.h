@@ -33,6 +33,11 @@ bool cuda_built();
 StatusOr<std::string> resolve_device(const DeviceOptions& options);
 
 StatusOr<std::unique_ptr<Backend>> make_backend(const DeviceOptions& options);
+// --gpu-layers N with 0 < N < the model's layer count on the GPU asks for
+// partial offload, which is not implemented: FAILED_PRECONDITION saying so
+// (never a silent full offload). N = -1 (the default) or N >= n_layer: every
+// layer on the chosen device; N = 0: the CPU (resolve_device).
+Status check_gpu_layers(const DeviceOptions& options, const Backend& backend, int32_t n_layer);
 
 // Adds --device and --gpu-layers (also read from IMPETUS_DEVICE and
 // IMPETUS_GPU_LAYERS) to a subcommand.

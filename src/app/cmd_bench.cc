@@ -135,6 +135,11 @@ int run_model_bench(const BenchArgs& a) {
   Backend& backend = **made;
   auto model = Model::load(a.model, backend);
   if (!model.ok()) return report_error(model.status());
+  if (Status st = check_gpu_layers(DeviceOptions{a.device, a.gpu_layers, a.n_threads, *isa}, backend,
+                                   (*model)->config().n_layer);
+      !st.ok()) {
+    return report_error(st);
+  }
   constexpr int32_t kBlock = 16;
   const int32_t n_blocks = std::max(1, (bench_context_tokens(a.bench) + kBlock - 1) / kBlock);
   auto cache = KvCache::create(backend, (*model)->config(), n_blocks, kBlock);

@@ -12,6 +12,7 @@ StatusOr<LoadedModel> load_model(const LoadOptions& options) {
   DeviceOptions device{options.device, options.gpu_layers, options.n_threads, std::nullopt};
   IMP_ASSIGN_OR_RETURN(lm.backend, make_backend(device));
   IMP_ASSIGN_OR_RETURN(lm.model, Model::load(options.path, *lm.backend));
+  IMP_RETURN_IF_ERROR(check_gpu_layers(device, *lm.backend, lm.model->config().n_layer));
   IMP_ASSIGN_OR_RETURN(lm.tokenizer, Tokenizer::from_gguf(lm.model->gguf()));
   const auto& cfg = lm.model->config();
   lm.n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min(cfg.n_ctx_train, 4096);
