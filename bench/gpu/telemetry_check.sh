@@ -30,16 +30,17 @@ done
 BASE="http://127.0.0.1:$PORT"
 
 # One reading: API utilisation %, API memory used MiB, smi utilisation %, smi memory used MiB.
+cat > "$OUT/reading.py" <<'PY'
+import json, sys
+api = json.loads(sys.argv[1])["current"]
+smi_util, smi_mem = [float(x) for x in sys.argv[2].split(",")]
+print("%.0f %.0f %.0f %.0f" % (api["gpu_utilization_percent"], api["memory_used_gb"] * 1024, smi_util, smi_mem))
+PY
 read_both() {
   local api smi
   api=$(curl -sf "$BASE/api/hardware/gpu/metrics")
   smi=$(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits -i 0)
-  python3 -c '
-import json, sys
-api = json.loads(sys.argv[1])["current"]
-smi_util, smi_mem = [float(x) for x in sys.argv[2].split(",")]
-print(f"{api[\"gpu_utilization_percent\"]:.0f} {api[\"memory_used_gb\"] * 1024:.0f} {smi_util:.0f} {smi_mem:.0f}")
-' "$api" "$smi"
+  python3 "$OUT/reading.py" "$api" "$smi"
 }
 
 echo "phase       api_util%  api_mem_MiB  smi_util%  smi_mem_MiB" | tee "$OUT/telemetry.txt"

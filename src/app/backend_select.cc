@@ -19,7 +19,7 @@ std::unique_ptr<Backend> make_cpu(const DeviceOptions& o) {
 }
 
 #ifdef IMPETUS_HAVE_CUDA
-StatusOr<std::unique_ptr<Backend>> make_cuda(const DeviceOptions& o) {
+StatusOr<std::unique_ptr<Backend>> make_cuda(const DeviceOptions&) {
   IMP_ASSIGN_OR_RETURN(auto be, CudaBackend::create(CudaBackendOptions{}));
   return std::unique_ptr<Backend>(std::move(be));
 }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -34,13 +35,24 @@ uint64_t default_budget() {
 }  // namespace
 
 StatusOr<WarmupInfo> run_warmup(EngineClient& engine, const std::string& id) {
-  auto prompt = engine.tokenizer().encode("Hello, how are you today?", true, false);
-  if (prompt.empty()) prompt.push_back(0);
-  IMP_ASSIGN_OR_RETURN(RequestTiming t, run_timed_request(engine, std::move(prompt), 4));
+  // A short prompt (a few-token step, as batched decoding runs) and a longer
+  // one (a prompt-sized step: the backends' GEMM paths), each followed by a
+  // few one-token decode steps: every kind of step has run once before the
+  // first real request.
+  const Tokenizer& tok = engine.tokenizer();
+  auto short_prompt = tok.encode("Hello, how are you today?", true, false);
+  if (short_prompt.empty()) short_prompt.push_back(0);
+  std::string text;
+  while (text.size() < 2000) text += "The quick brown fox jumps over the lazy dog while the band plays on. ";
+  auto long_prompt = tok.encode(text, true, false);
+  const size_t n_long = static_cast<size_t>(std::clamp(engine.info().n_ctx - 8, 1, 96));
+  if (long_prompt.size() > n_long) long_prompt.resize(n_long);
+  IMP_ASSIGN_OR_RETURN(RequestTiming first, run_timed_request(engine, std::move(short_prompt), 4));
+  IMP_ASSIGN_OR_RETURN(RequestTiming second, run_timed_request(engine, std::move(long_prompt), 4));
   WarmupInfo w;
   w.id = id;
-  w.first_token_ms = t.ttft_ms;
-  w.warmup_ms = t.total_ms;
+  w.first_token_ms = first.ttft_ms;
+  w.warmup_ms = first.total_ms + second.total_ms;
   w.status = "completed";
   return w;
 }

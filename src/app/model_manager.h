@@ -101,7 +101,9 @@ class ModelManager final : public ModelControl {
   ModelEventFn events_;
 };
 
-// Warm-up: one short greedy generation; its time to first token and total time.
+// Warm-up: a short and a ~96-token prompt, each with a few generated tokens,
+// so every kind of forward step has run once; the first one's time to first
+// token and the total time.
 StatusOr<WarmupInfo> run_warmup(EngineClient& engine, const std::string& id);
 
 }  // namespace impetus::app
