@@ -10,8 +10,11 @@
 # device-to-device copy bandwidth; (4) write random-weight models with
 # `impetus synth` (Llama-2-7B and TinyLlama-1.1B shapes) into MODELS_DIR;
 # (5) `impetus bench -p 512 -n 128 --device cuda` on each (the first also
-# without CUDA graphs, fusion and programmatic launch); (6) the serving load
-# generator with 1 and 64 concurrent clients on the first model.
+# without CUDA graphs, fusion and programmatic launch); (6) time to first
+# token of a 512-token prompt on the first model, cold and after the
+# server's load-time warm-up (CudaPerf.DISABLED_TimeToFirstToken, one
+# process each); (7) the serving load generator with 1 and 64 concurrent
+# clients on the first model.
 #
 # Environment:
 #   IMPETUS_GPU_BIN   folder with prebuilt impetus and test_backend_cuda
@@ -24,6 +27,15 @@
 #   CONCURRENCY       client counts of the serving-load run (default 1,64; LOAD=0 skips it)
 #   REPS              repetitions per bench (default 3)
 #   CUDA_ARCH         CMAKE_CUDA_ARCHITECTURES of the build (default 90)
+#   PERF_ENVS         settings the kernel timings run under, one process each
+#                     (default "DEFAULTS=1"; e.g. "DEFAULTS=1 IMPETUS_CUDA_MMA_MIN=1000")
+#   VARIANTS          1 (default): also bench the first model without graphs,
+#                     fusion and programmatic launch; 0 skips those
+#   TTFT              1 (default): step 6; 0 skips it
+#   BENCH_ENVS        extra settings every model is also benched under,
+#                     one run each (e.g. "IMPETUS_CUDA_F16_WEIGHTS=0 A=1,B=2")
+#   LOAD_ENVS         settings the serving-load run goes under, one run each
+#                     (default "DEFAULTS=1"; e.g. "DEFAULTS=1 IMPETUS_CUDA_MMA_MAX=8")
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -73,7 +85,11 @@ IMP="$BIN/impetus"
 # ---- 2. machine and tests
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem --format=csv,noheader \
   2>/dev/null | sed 's/^/gpu: /' | tee -a "$SUMMARY"
-note "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+local changes')"
+if [ -f "$ROOT/SNAPSHOT" ]; then
+  note "source: $(cat "$ROOT/SNAPSHOT")"
+else
+  note "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+local changes')"
+fi
 # One process per suite, so that a crash in one leaves the others' results.
 : > "$OUT/tests.log"
 for suite in CudaMatmul CudaOps 'Families/CudaModel' CudaModelGraphs; do
@@ -82,8 +98,11 @@ for suite in CudaMatmul CudaOps 'Families/CudaModel' CudaModelGraphs; do
 done
 grep -E "FAILED|Failure|Expected|Which is|which is|rel|error|Skipped|PASSED" "$OUT/tests.log" | head -80
 if [ "${PERF:-1}" = 1 ]; then
-  timeout 240 "$BIN/test_backend_cuda" --gtest_also_run_disabled_tests --gtest_filter='CudaPerf.*' 2>&1 |
-    grep PERF | tee -a "$SUMMARY"
+  for setting in ${PERF_ENVS:-DEFAULTS=1}; do
+    note "kernel timings ($setting):"
+    env "$setting" timeout 240 "$BIN/test_backend_cuda" --gtest_also_run_disabled_tests \
+      --gtest_filter='CudaPerf.*:-CudaPerf.DISABLED_TimeToFirstToken' 2>&1 | grep PERF | tee -a "$SUMMARY"
+  done
 fi
 
 # ---- 3. bandwidth
@@ -116,22 +135,38 @@ for set in $BENCH_SETS; do
       { note "synth $sname $type failed"; continue; }
   fi
   bench_one "$sname-$type" "$model"
+  for setting in ${BENCH_ENVS:-}; do  # a setting may join several assignments with commas
+    bench_one "$sname-$type-${setting//[^A-Za-z0-9]/_}" "$model" ${setting//,/ }
+  done
   if [ "$first" = 1 ]; then
-    bench_one "$sname-$type-nographs" "$model" IMPETUS_CUDA_GRAPHS=0
-    bench_one "$sname-$type-nofusion" "$model" IMPETUS_CUDA_FUSE=0
-    bench_one "$sname-$type-nopdl" "$model" IMPETUS_CUDA_PDL=0
+    if [ "${VARIANTS:-1}" = 1 ]; then
+      bench_one "$sname-$type-nographs" "$model" IMPETUS_CUDA_GRAPHS=0
+      bench_one "$sname-$type-nofusion" "$model" IMPETUS_CUDA_FUSE=0
+      bench_one "$sname-$type-nopdl" "$model" IMPETUS_CUDA_PDL=0
+    fi
     first=0
     FIRST_MODEL="$model"
   fi
 done
 
-# ---- 6. continuous batching: many concurrent streams through the engine
+# ---- 6. time to first token, cold and after the server's warm-up (one process each)
+if [ -n "${FIRST_MODEL:-}" ] && [ "${TTFT:-1}" = 1 ]; then
+  for warm in "" 1; do
+    env IMPETUS_TTFT_MODEL="$FIRST_MODEL" ${warm:+IMPETUS_TTFT_WARMUP=1} timeout 120 "$BIN/test_backend_cuda" \
+      --gtest_also_run_disabled_tests --gtest_filter=CudaPerf.DISABLED_TimeToFirstToken 2>&1 |
+      grep PERF | tee -a "$SUMMARY"
+  done
+fi
+
+# ---- 7. continuous batching: many concurrent streams through the engine
 if [ -n "${FIRST_MODEL:-}" ] && [ "${LOAD:-1}" = 1 ]; then
-  timeout 240 "$IMP" bench -m "$FIRST_MODEL" --device cuda --concurrency "${CONCURRENCY:-1,64}" --parallel 64 \
-    --prompt-len 128 --gen-len 128 --requests-per-client 1 -b 2048 -c 1024 --kv-cache-size 16384 \
-    > "$OUT/load.txt" 2> "$OUT/load.err"
-  note "load bench (exit $?):"
-  tee -a "$SUMMARY" < "$OUT/load.txt"
+  for setting in ${LOAD_ENVS:-DEFAULTS=1}; do
+    env "$setting" timeout 240 "$IMP" bench -m "$FIRST_MODEL" --device cuda --concurrency "${CONCURRENCY:-1,64}" \
+      --parallel 64 --prompt-len 128 --gen-len 128 --requests-per-client 1 -b 2048 -c 1024 --kv-cache-size 16384 \
+      > "$OUT/load.txt" 2> "$OUT/load.err"
+    note "load bench ($setting, exit $?):"
+    tee -a "$SUMMARY" < "$OUT/load.txt"
+  done
 fi
 echo "==== summary"
 cat "$SUMMARY"

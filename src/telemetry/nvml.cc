@@ -22,6 +22,7 @@ struct Nvml::Api {
   api::DeviceGetStringFn device_get_name = nullptr;
   api::DeviceGetStringFn device_get_uuid = nullptr;
   api::DeviceGetMemoryInfoFn device_get_memory_info = nullptr;
+  api::DeviceGetMemoryInfoV2Fn device_get_memory_info_v2 = nullptr;  // optional
   api::DeviceGetUtilizationRatesFn device_get_utilization_rates = nullptr;
   api::DeviceGetTemperatureFn device_get_temperature = nullptr;
   api::DeviceGetTemperatureThresholdFn device_get_temperature_threshold = nullptr;
@@ -93,6 +94,7 @@ std::unique_ptr<Nvml::Api> resolve_all(void* h) {
   resolve(h, "nvmlDeviceGetName", &a->device_get_name);
   resolve(h, "nvmlDeviceGetUUID", &a->device_get_uuid);
   resolve(h, "nvmlDeviceGetMemoryInfo", &a->device_get_memory_info);
+  resolve(h, "nvmlDeviceGetMemoryInfo_v2", &a->device_get_memory_info_v2);
   resolve(h, "nvmlDeviceGetUtilizationRates", &a->device_get_utilization_rates);
   resolve(h, "nvmlDeviceGetTemperature", &a->device_get_temperature);
   resolve(h, "nvmlDeviceGetTemperatureThreshold", &a->device_get_temperature_threshold);
@@ -241,8 +243,13 @@ std::vector<GpuSample> Nvml::sample() const {
       s.utilization_percent = u.gpu;
       s.memory_utilization_percent = u.memory;
     }
+    api::MemoryV2 mem2{};
+    mem2.version = api::kMemoryV2Version;
     api::Memory mem{};
-    if (a.device_get_memory_info && a.device_get_memory_info(d, &mem) == api::kSuccess) {
+    if (a.device_get_memory_info_v2 && a.device_get_memory_info_v2(d, &mem2) == api::kSuccess) {
+      s.memory_used_bytes = mem2.used;  // without the driver's reservation, as nvidia-smi reports it
+      s.memory_total_bytes = mem2.total;
+    } else if (a.device_get_memory_info && a.device_get_memory_info(d, &mem) == api::kSuccess) {
       s.memory_used_bytes = mem.used;
       s.memory_total_bytes = mem.total;
     }

@@ -22,6 +22,16 @@ struct Memory {  // nvmlMemory_t (bytes)
   unsigned long long used;
 };
 
+struct MemoryV2 {  // nvmlMemory_v2_t (bytes): `used` leaves out the driver's reserved memory, as nvidia-smi does
+  unsigned int version;
+  unsigned long long total;
+  unsigned long long reserved;
+  unsigned long long free;
+  unsigned long long used;
+};
+// nvmlMemory_v2: NVML_STRUCT_VERSION(Memory, 2) = sizeof(nvmlMemory_v2_t) | (2 << 24).
+inline constexpr unsigned int kMemoryV2Version = static_cast<unsigned int>(sizeof(MemoryV2)) | (2u << 24);
+
 struct Utilization {  // nvmlUtilization_t (percent over the last sample period)
   unsigned int gpu;
   unsigned int memory;
@@ -73,6 +83,7 @@ using DeviceGetCountFn = Return (*)(unsigned int*);                   // nvmlDev
 using DeviceGetHandleByIndexFn = Return (*)(unsigned int, Device*);   // nvmlDeviceGetHandleByIndex_v2
 using DeviceGetStringFn = Return (*)(Device, char*, unsigned int);    // nvmlDeviceGetName, nvmlDeviceGetUUID
 using DeviceGetMemoryInfoFn = Return (*)(Device, Memory*);            // nvmlDeviceGetMemoryInfo
+using DeviceGetMemoryInfoV2Fn = Return (*)(Device, MemoryV2*);        // nvmlDeviceGetMemoryInfo_v2 (newer drivers)
 using DeviceGetUtilizationRatesFn = Return (*)(Device, Utilization*); // nvmlDeviceGetUtilizationRates
 using DeviceGetTemperatureFn = Return (*)(Device, int, unsigned int*);          // nvmlDeviceGetTemperature
 using DeviceGetTemperatureThresholdFn = Return (*)(Device, int, unsigned int*); // nvmlDeviceGetTemperatureThreshold

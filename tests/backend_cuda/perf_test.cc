@@ -67,8 +67,14 @@ TEST(CudaPerf, DISABLED_MatrixProducts) {
     time_matmul(*be, type, 4096, 11008, 1, 64);
     time_matmul(*be, type, 11008, 4096, 1, 64);
   }
-  time_matmul(*be, DType::kQ4_0, 4096, 4096, 4, 64);
-  time_matmul(*be, DType::kQ4_0, 4096, 4096, 8, 64);
+  for (int64_t n_tok : {2, 4, 8, 16, 32, 64}) {
+    time_matmul(*be, DType::kQ4_0, 4096, 4096, n_tok, 64);
+    time_matmul(*be, DType::kQ4_0, 4096, 11008, n_tok, 32);
+  }
+  time_matmul(*be, DType::kQ8_0, 4096, 4096, 16, 64);
+  time_matmul(*be, DType::kQ8_0, 4096, 4096, 64, 64);
+  time_matmul(*be, DType::kF16, 4096, 4096, 2, 64);
+  time_matmul(*be, DType::kF16, 4096, 4096, 8, 64);
   for (DType type : {DType::kQ4_0, DType::kF16}) {
     time_matmul(*be, type, 4096, 4096, 512, 16);
     time_matmul(*be, type, 4096, 11008, 512, 16);

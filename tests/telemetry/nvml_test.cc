@@ -35,6 +35,13 @@ int nvmlDeviceGetName(void* d, char* s, unsigned n) { snprintf(s, n, "Fake GPU %
 int nvmlDeviceGetUUID(void* d, char* s, unsigned n) { snprintf(s, n, "GPU-fake-%d", IDX(d)); return 0; }
 int nvmlDeviceGetMemoryInfo(void* d, Memory* m) {
   m->total = 80ull << 30; m->used = (unsigned long long)(IDX(d) + 1) << 30; m->free = m->total - m->used; return 0; }
+typedef struct { unsigned int version; unsigned long long total, reserved, free, used; } MemoryV2;
+int nvmlDeviceGetMemoryInfo_v2(void* d, MemoryV2* m) {
+  if (getenv("FAKE_NVML_NO_V2")) return 3;
+  if (m->version != (unsigned)(sizeof(MemoryV2) | (2u << 24))) return 2;
+  m->total = 80ull << 30; m->reserved = 256ull << 20;
+  m->used = ((unsigned long long)(IDX(d) + 1) << 30) - m->reserved; m->free = m->total - m->used - m->reserved;
+  return 0; }
 int nvmlDeviceGetUtilizationRates(void* d, Utilization* u) { u->gpu = 40 + 10 * IDX(d); u->memory = 25; return 0; }
 int nvmlDeviceGetTemperature(void* d, int sensor, unsigned* t) { if (sensor != 0) return 2; *t = 65 + IDX(d); return 0; }
 int nvmlDeviceGetTemperatureThreshold(void* d, int which, unsigned* t) {
@@ -106,8 +113,12 @@ TEST(Nvml, FakeLibraryEveryField) {
   EXPECT_EQ(g.index, 1);
   EXPECT_DOUBLE_EQ(g.utilization_percent, 50.0);
   EXPECT_DOUBLE_EQ(g.memory_utilization_percent, 25.0);
-  EXPECT_EQ(g.memory_used_bytes, 2ull << 30);
+  // nvmlDeviceGetMemoryInfo_v2: used without the driver's reserved memory (as nvidia-smi shows it).
+  EXPECT_EQ(g.memory_used_bytes, (2ull << 30) - (256ull << 20));
   EXPECT_EQ(g.memory_total_bytes, 80ull << 30);
+  ::setenv("FAKE_NVML_NO_V2", "1", 1);  // an older driver: the v1 call, reserved memory counted as used
+  EXPECT_EQ(nvml->sample()[1].memory_used_bytes, 2ull << 30);
+  ::unsetenv("FAKE_NVML_NO_V2");
   EXPECT_DOUBLE_EQ(g.temperature_c, 66.0);
   EXPECT_DOUBLE_EQ(g.power_w, 251.5);
   EXPECT_DOUBLE_EQ(g.power_limit_w, 700.0);

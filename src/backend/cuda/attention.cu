@@ -8,11 +8,15 @@
 // load per warp. The 4 warps' partial results are merged at the end. With
 // several splits (flash decoding: long contexts, few tokens) each split
 // writes its unnormalized partial result and a second kernel merges them.
+// The kernel writing the final rows can also quantize them to Q8
+// activations (a head's dims are whole 32-element blocks): warp w of the
+// block holds dims 32w.. of the loop below, one block per warp.
 #include <cuda_fp16.h>
 
 #include <cmath>
 #include <type_traits>
 
+#include "backend/cuda/act_quant.cuh"
 #include "backend/cuda/device_common.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/launch.cuh"
@@ -230,7 +234,9 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a) {
 #pragma unroll
     for (int w = 0; w < kWarps; ++w) o += warp_acc[w][d] * f[w];
     if (a.n_splits == 1) {
-      a.out[row * D + d] = o / L;
+      const float v = o / L;
+      a.out[row * D + d] = v;
+      if (a.qs != nullptr) quantize_block_warp(v, row * D + d, (row * D + d) / 32, a.qs, a.meta);
     } else {
       a.part_acc[(split * a.n_tok * a.n_head + row) * D + d] = o;
     }
@@ -258,7 +264,9 @@ __global__ void __launch_bounds__(kThreads) merge_splits_kernel(AttentionArgs a)
       const float mx = a.part_ml[s * stride + row].x;
       if (mx != -INFINITY) o += a.part_acc[(s * stride + row) * D + d] * expf(mx - M);
     }
-    a.out[row * D + d] = o / L;
+    const float v = o / L;
+    a.out[row * D + d] = v;
+    if (a.qs != nullptr) quantize_block_warp(v, row * D + d, (row * D + d) / 32, a.qs, a.meta);
   }
 }
 
@@ -279,6 +287,7 @@ void launch_attention(const AttentionArgs& a, cudaStream_t stream) {
   if (a.n_tok == 0) return;
   IMP_CHECK(a.head_dim <= kMaxDim, "CUDA attention: head_dim ", a.head_dim, " above ", kMaxDim);
   IMP_CHECK(a.n_head <= 65535 && a.n_splits <= 64, "CUDA attention: too many heads or splits");
+  IMP_CHECK(a.qs == nullptr || a.head_dim % 32 == 0, "CUDA attention: Q8 output needs head_dim % 32 == 0");
   const dim3 grid(static_cast<unsigned>(a.n_tok), static_cast<unsigned>(a.n_head),
                   static_cast<unsigned>(a.n_splits));
   if (a.cache_f16) {

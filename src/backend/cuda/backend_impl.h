@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <list>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -62,6 +63,10 @@ struct CudaBackend::Impl {
   uint8_t* upload_staging[2] = {nullptr, nullptr};  // pinned
   cudaEvent_t upload_done[2] = {nullptr, nullptr};
 
+  int32_t* counters = nullptr;  // kMatvecCounters zeroed ints (fused SwiGLU epilogues)
+  // F16 copies of quantized weights (options.f16_weights), by weight pointer.
+  std::unordered_map<const void*, void*> f16_weights;
+  bool f16_weights_full = false;  // stopped making copies: memory ran short
   std::vector<void*> weights;
   CudaBackendStats stats;
   const float* last_factors = nullptr;  // cudaPointerGetAttributes cache
@@ -75,6 +80,8 @@ struct CudaBackend::Impl {
   void record(const cuda::Cmd& c);
   void* scratch_for(Scratch s, size_t bytes);
   bool is_device_pointer(const float* p);
+  void make_f16_copy(const Tensor& w);
+  const void* f16_copy(const Tensor& w) const;
 
   // ---- execution (executor.cc) ----
   void flush();  // runs the open list (asynchronously)

@@ -63,6 +63,7 @@ struct GemmCmd {
   float* y;
   void* w16;  // scratch for the dequantized weight (types other than F16, F32)
   void* x16;  // scratch for the F16 activations (types other than F32)
+  bool x16_ready;  // x16 already holds x (an earlier product of the same matmul_n)
 };
 struct AddBiasCmd {
   float* y;
@@ -138,8 +139,9 @@ struct Cmd {
 
 // Fuses neighbouring commands in place (see cuda_backend.h); `arena` is the
 // host copy of the list's arena (fusion compares host data); `prologues`
-// enables the matrix-vector prologue rules. Returns the number of commands
-// removed.
-int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues);
+// enables the matrix-vector prologue rules; `counters` (kMatvecCounters
+// zeroed ints, or null: rule off) serves fused SwiGLU epilogues. Returns the
+// number of commands removed.
+int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues, int32_t* counters);
 
 }  // namespace impetus::cuda

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "backend/cuda/backend_impl.h"
+#include "backend/cuda/repack.h"
 #include "core/log.h"
 
 namespace impetus {
@@ -22,6 +23,12 @@ constexpr size_t kArenaAlign = 16;
 constexpr size_t kInitialArena = 1 << 20;
 constexpr size_t kMaxDeferredWrite = 64 << 10;  // larger writes go straight to the device
 constexpr size_t kUploadChunk = 64 << 20;
+// F16 copies of quantized weights are made only while this much device
+// memory stays free after them (the KV cache and scratch need the rest).
+constexpr double kF16KeepFreeFraction = 0.4;
+// Products of at least this many tokens use the F16 copies (cuBLAS) rather
+// than the int8 tensor-core kernel (env IMPETUS_CUDA_F16_MIN_TOKENS).
+constexpr int64_t kF16MinTokens = 32;
 
 std::string mib(size_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
 
@@ -33,6 +40,11 @@ bool env_off(const char* name) {
 bool env_on(const char* name) {
   const char* v = std::getenv(name);
   return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+int64_t env_int(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::atoll(v) : fallback;
 }
 
 class CudaBuffer final : public Buffer {
@@ -91,14 +103,21 @@ StatusOr<std::unique_ptr<CudaBackend>> CudaBackend::create(const CudaBackendOpti
   if (env_off("IMPETUS_CUDA_PDL")) impl->options.pdl = false;
   cuda::set_programmatic_launch(impl->options.pdl && info.cc_major >= 9);
   if (env_on("IMPETUS_CUDA_PROLOGUE")) impl->options.prologue_fusion = true;
+  if (env_on("IMPETUS_CUDA_SWIGLU_EPILOGUE")) impl->options.swiglu_epilogue = true;
+  if (env_off("IMPETUS_CUDA_F16_WEIGHTS")) impl->options.f16_weights = false;
   cuda::set_bulk_copies(env_on("IMPETUS_CUDA_BULK") && info.cc_major >= 9);
   cuda::set_split_rows(!env_off("IMPETUS_CUDA_SPLIT_ROWS"));
+  cuda::set_direct_float_max(env_int("IMPETUS_CUDA_DIRECT_FLOAT_MAX", cuda::kMatvecMaxTokens));
+  cuda::set_mma_tokens(env_int("IMPETUS_CUDA_MMA_MIN", 2), env_int("IMPETUS_CUDA_MMA_MAX", cuda::kMatvecDefaultBatch));
   impl->info = info;
   IMP_CUDA_CHECK(cudaSetDevice(options.device));
   IMP_CUDA_CHECK(cudaStreamCreateWithFlags(&impl->stream, cudaStreamNonBlocking));
   if (cublasCreate(&impl->cublas) != CUBLAS_STATUS_SUCCESS) return unavailable("cannot create a cuBLAS handle");
   cublasSetStream(impl->cublas, impl->stream);
   IMP_CUDA_CHECK(cudaEventCreateWithFlags(&impl->arena_free, cudaEventDisableTiming));
+  const size_t counter_bytes = static_cast<size_t>(cuda::kMatvecCounters) * sizeof(int32_t);
+  IMP_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&impl->counters), counter_bytes));
+  IMP_CUDA_CHECK(cudaMemset(impl->counters, 0, counter_bytes));
   IMP_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&impl->host_arena), kInitialArena, cudaHostAllocDefault));
   impl->arena_cap = kInitialArena;
   IMP_LOG(kInfo, "CUDA device ", info.index, ": ", info.name, " (compute ", info.cc_major, ".", info.cc_minor, ", ",
@@ -116,6 +135,7 @@ CudaBackend::Impl::~Impl() {
   for (void* p : graveyard) (void)cudaFree(p);
   for (auto& s : scratch) (void)cudaFree(s.ptr);
   for (void* p : weights) (void)cudaFree(p);
+  (void)cudaFree(counters);
   (void)cudaFree(dev_arena);
   (void)cudaFreeHost(host_arena);
   (void)cudaFreeHost(read_staging);
@@ -157,22 +177,86 @@ StatusOr<Tensor> CudaBackend::upload_weight(const TensorView& host) {
     }
   }
   // Stream the tensor through two pinned buffers: while one chunk copies to
-  // the device, the next is read from the (memory-mapped) file.
+  // the device, the next is read from the (memory-mapped) file. Q4_0/Q8_0
+  // rows are repacked into the device layout (repack.h) on the way, so
+  // chunks hold whole rows.
   const auto* src = static_cast<const uint8_t*>(host.data);
-  for (size_t off = 0, i = 0; off < bytes; off += kUploadChunk, ++i) {
-    const size_t n = std::min(kUploadChunk, bytes - off);
+  const bool repack = cuda::repacked_type(host.type);
+  const size_t row_bytes = static_cast<size_t>(dtype_row_bytes(host.type, host.ne[0]));
+  const size_t chunk = repack ? kUploadChunk / row_bytes * row_bytes : kUploadChunk;
+  IMP_CHECK(chunk > 0, "CUDA upload: rows of ", row_bytes, " bytes exceed the staging buffer");
+  for (size_t off = 0, i = 0; off < bytes; off += chunk, ++i) {
+    const size_t n = std::min(chunk, bytes - off);
     const size_t k = i % 2;
     IMP_CUDA_CHECK(cudaEventSynchronize(m.upload_done[k]));
-    std::memcpy(m.upload_staging[k], src + off, n);
+    if (repack) {
+      cuda::repack_rows(host.type, src + off, m.upload_staging[k], static_cast<int64_t>(n / row_bytes),
+                        static_cast<int64_t>(row_bytes), true);
+    } else {
+      std::memcpy(m.upload_staging[k], src + off, n);
+    }
     IMP_CUDA_CHECK(cudaMemcpyAsync(static_cast<uint8_t*>(dev) + off, m.upload_staging[k], n,
                                    cudaMemcpyHostToDevice, m.stream));
     IMP_CUDA_CHECK(cudaEventRecord(m.upload_done[k], m.stream));
   }
-  return Tensor{host.type, host.ne, dev};
+  Tensor t{host.type, host.ne, dev};
+  if (m.options.f16_weights && cuda::takes_q8(host.type) && host.ne[1] > 1) m.make_f16_copy(t);
+  return t;
 }
+
+// ---------------------------------------------------------------- F16 copies
+
+void CudaBackend::Impl::make_f16_copy(const Tensor& w) {
+  if (f16_weights_full) return;
+  const size_t bytes = static_cast<size_t>(w.n_elements()) * 2;
+  size_t free_b = 0, total_b = 0;
+  IMP_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  if (static_cast<double>(free_b) < static_cast<double>(bytes) + kF16KeepFreeFraction * static_cast<double>(total_b)) {
+    f16_weights_full = true;
+    IMP_LOG(kInfo, "CUDA: F16 copies of quantized weights stop at ", mib(stats.f16_weight_bytes),
+            " (device memory kept free for the KV cache)");
+    return;
+  }
+  void* copy = nullptr;
+  if (cudaMalloc(&copy, bytes) != cudaSuccess) {
+    (void)cudaGetLastError();
+    f16_weights_full = true;
+    return;
+  }
+  weights.push_back(copy);
+  stats.weight_bytes += bytes;
+  stats.f16_weight_bytes += bytes;
+  cuda::launch_dequant_f16(w.type, w.data, w.ne[0], w.n_rows(), w.row_bytes(), copy, stream);
+  f16_weights[w.data] = copy;
+}
+
+const void* CudaBackend::Impl::f16_copy(const Tensor& w) const {
+  const auto it = f16_weights.find(w.data);
+  return it == f16_weights.end() ? nullptr : it->second;
+}
+
+namespace {
+
+// Whole rows of a Q4_0/Q8_0 tensor converted between the file and device
+// layouts (repack.h); a partial row at the end is copied as it is.
+void convert_rows(const Tensor& t, const void* src, void* dst, size_t bytes, bool to_device) {
+  const size_t row_bytes = static_cast<size_t>(dtype_row_bytes(t.type, t.ne[0]));
+  const size_t whole = bytes / row_bytes * row_bytes;
+  cuda::repack_rows(t.type, static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst),
+                    static_cast<int64_t>(whole / row_bytes), static_cast<int64_t>(row_bytes), to_device);
+  std::memcpy(static_cast<uint8_t*>(dst) + whole, static_cast<const uint8_t*>(src) + whole, bytes - whole);
+}
+
+}  // namespace
 
 void CudaBackend::write(Tensor& dst, const void* src, size_t bytes) {
   if (bytes == 0) return;
+  std::vector<uint8_t> repacked;
+  if (cuda::repacked_type(dst.type)) {
+    repacked.resize(bytes);
+    convert_rows(dst, src, repacked.data(), bytes, true);
+    src = repacked.data();
+  }
   if (bytes <= kMaxDeferredWrite) {
     Cmd c(Op::kCopy);
     c.copy.dst = dst.data;
@@ -197,7 +281,11 @@ void CudaBackend::read(const Tensor& src, void* dst, size_t bytes) {
   }
   IMP_CUDA_CHECK(cudaMemcpyAsync(m.read_staging, src.data, bytes, cudaMemcpyDeviceToHost, m.stream));
   m.sync();
-  std::memcpy(dst, m.read_staging, bytes);
+  if (cuda::repacked_type(src.type)) {
+    convert_rows(src, m.read_staging, dst, bytes, false);
+  } else {
+    std::memcpy(dst, m.read_staging, bytes);
+  }
 }
 
 void CudaBackend::synchronize() { impl_->sync(); }
@@ -296,22 +384,35 @@ void CudaBackend::matmul_n(const Tensor* ws, int n, const Tensor& x, Tensor* ys)
     need_q8 |= cuda::takes_q8(ws[i].type);
   }
   if (n_tok == 0) return;
-  if (n_tok > cuda::kMatvecMaxTokens) {
+  // Many tokens: cuBLAS (on the weights' F16 copies when they all have
+  // one, from kF16MinTokens tokens on); fewer: the matrix-vector kernels.
+  static const int64_t f16_min_tokens = env_int("IMPETUS_CUDA_F16_MIN_TOKENS", kF16MinTokens);
+  bool matvec = true, copies = n_tok > cuda::kMatvecMaxTokens && n_tok >= f16_min_tokens;
+  for (int i = 0; i < n; ++i) {
+    matvec &= n_tok <= cuda::matvec_max_tokens(ws[i].type);
+    copies &= m.f16_copy(ws[i]) != nullptr;
+  }
+  if (!matvec || copies) {
     for (int i = 0; i < n; ++i) {
       Cmd c(Op::kGemm);
       cuda::GemmCmd& g = c.gemm;
-      g.type = ws[i].type;
-      g.w = ws[i].data;
+      const void* copy = m.f16_copy(ws[i]);
+      g.type = copy != nullptr ? DType::kF16 : ws[i].type;
+      g.w = copy != nullptr ? copy : ws[i].data;
       g.n_in = n_in;
       g.n_out = ws[i].ne[1];
       g.n_tok = n_tok;
-      g.row_bytes = ws[i].row_bytes();
+      g.row_bytes = dtype_row_bytes(g.type, n_in);
       g.x = x.f32();
       g.y = ys[i].f32();
       if (g.type != DType::kF32 && g.type != DType::kF16) {
         g.w16 = m.scratch_for(Impl::kW16, static_cast<size_t>(n_in * g.n_out) * 2);
       }
-      if (g.type != DType::kF32) g.x16 = m.scratch_for(Impl::kX16, static_cast<size_t>(n_in * n_tok) * 2);
+      if (g.type != DType::kF32) {
+        g.x16 = m.scratch_for(Impl::kX16, static_cast<size_t>(n_in * n_tok) * 2);
+        // One conversion of x serves every product of the call.
+        for (int j = 0; j < i; ++j) g.x16_ready |= ws[j].type != DType::kF32;
+      }
       m.record(c);
     }
     return;

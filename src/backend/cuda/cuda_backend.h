@@ -1,25 +1,36 @@
 // CudaBackend: runs every op of backend/backend.h on one NVIDIA GPU.
 //
 // Weights are uploaded once (upload_weight streams each tensor through a
-// pinned staging buffer into its own device allocation, kept in the file's
-// block layout). Ops are not launched one by one: they are recorded into a
-// command list and run when the host next needs a result (read(),
-// synchronize(), a large write() or a buffer's release). Running a list
+// pinned staging buffer into its own device allocation; Q4_0 and Q8_0 rows
+// are repacked on the way, quants first and scales after them, see
+// repack.h; read() and write() convert back and forth, so the layout is
+// invisible outside). When enough device memory stays free, quantized
+// weights also get an F16 copy (options.f16_weights). Ops are not launched
+// one by one: they are recorded into a command list and run when the host
+// next needs a result (read(), synchronize(), a large write() or a buffer's
+// release). Running a list
 //   1. copies all host data the ops took (token ids, positions, KV slots,
 //      block tables) to the device in one transfer,
 //   2. fuses neighbouring ops where that gives the same results
-//      (RMSNorm + activation quantization, SwiGLU + quantization,
-//      matrix-vector product + residual add, RoPE of q and k + KV store),
+//      (RMSNorm + activation quantization, SwiGLU + quantization, attention
+//      + quantization of its output, matrix-vector product + residual add,
+//      RoPE of q and k + KV store),
 //   3. launches the kernels, or replays a CUDA graph when the same list
 //      (same ops, shapes and buffers; only host data differs) ran before:
 //      decode steps become one graph launch each. On Hopper, kernels use
 //      programmatic dependent launch: a matrix-vector kernel starts
 //      streaming its weights while the kernel before it finishes.
-// Matrix products with few tokens (decode) use matrix-vector kernels that
-// read each weight once, with the activations rounded to int8 blocks for
-// quantized weights exactly as the CPU kernels do (backend/cpu/kernels.h);
-// more tokens (prefill) dequantize the weight to F16 and run cuBLAS on the
-// tensor cores with F32 accumulation.
+// Matrix products by token count, with the activations rounded to int8
+// blocks for quantized weights exactly as the CPU kernels do
+// (backend/cpu/kernels.h):
+//   1..8 tokens: matrix-vector kernels reading each weight once (Q4_0,
+//     Q8_0 and float weights: one warp per row straight from global memory,
+//     matvec_direct.cu; K-quants: shared-memory tiles, matvec_tile.cu);
+//   Q4_0/Q8_0, 2..32 tokens (batched decode): an int8 tensor-core kernel on
+//     the quantized weights instead (matvec_mma.cu);
+//   more tokens (prefill, large batches; from 32 when the F16 copies exist):
+//     cuBLAS on the tensor cores with F32 accumulation, on the F16 copy or on
+//     the weight dequantized to F16 for that product.
 //
 // This header includes no CUDA header: the app layer includes it.
 #pragma once
@@ -44,6 +55,15 @@ struct CudaBackendOptions {
   // for their weights (env IMPETUS_CUDA_BULK=1). Their 16-row tiles with two
   // lanes per row are on by default (env IMPETUS_CUDA_SPLIT_ROWS=0: 32 rows).
   bool prologue_fusion = false;
+  // Experimental, off by default (measured slower on an H100): the SwiGLU
+  // (and its int8 form) computed in the epilogue of the one-token gate/up
+  // product (env IMPETUS_CUDA_SWIGLU_EPILOGUE=1).
+  bool swiglu_epilogue = false;
+  // Quantized weights also kept dequantized to F16 on the device, when
+  // enough memory stays free (see cuda_backend.cc), so that products of
+  // more than 8 tokens run cuBLAS on them directly instead of dequantizing
+  // the weight at every step (env IMPETUS_CUDA_F16_WEIGHTS=0: off).
+  bool f16_weights = true;
 };
 
 struct CudaDeviceInfo {
@@ -63,6 +83,7 @@ struct CudaBackendStats {
   uint64_t fused_ops = 0;      // ops removed by fusion
   uint64_t kernels = 0;        // kernels launched directly (not through graphs)
   size_t weight_bytes = 0;     // device memory taken by uploaded weights
+  size_t f16_weight_bytes = 0;  // of which F16 copies of quantized weights (options.f16_weights)
 };
 
 // Usable CUDA devices: 0 when there is no driver, no device or no CUDA build.

@@ -34,7 +34,7 @@ __global__ void rows_to_f32_kernel(const uint8_t* table, int64_t cols, int64_t r
   } else {
     if (k >= cols / 32) return;
     float y[32];
-    quant_chunk<T>(row, k, y);
+    quant_chunk<T>(row, k, cols, y);
 #pragma unroll
     for (int j = 0; j < 32; ++j) dst[32 * k + j] = y[j];
   }
@@ -53,7 +53,7 @@ __global__ void rows_to_f16_kernel(const uint8_t* table, int64_t cols, int64_t r
   } else {
     if (k >= cols / 32) return;
     float y[32];
-    quant_chunk<T>(row, k, y);
+    quant_chunk<T>(row, k, cols, y);
     uint4* d4 = reinterpret_cast<uint4*>(dst + 32 * k);
 #pragma unroll
     for (int v = 0; v < 4; ++v) {

@@ -41,25 +41,28 @@ __device__ __forceinline__ float float_elem(const uint8_t* row, int64_t e) {
   }
 }
 
-// Elements 32c .. 32c+31 of a row of a quantized type.
+// Elements 32c .. 32c+31 of a row of `cols` elements of a quantized type
+// (Q4_0 and Q8_0 in the device layout of repack.h).
 template <DType T>
-__device__ __forceinline__ void quant_chunk(const uint8_t* row, int64_t c, float (&y)[32]) {
-  if constexpr (T == DType::kQ4_0 || T == DType::kQ4_1 || T == DType::kQ5_0 || T == DType::kQ5_1 ||
-                T == DType::kQ8_0) {
-    const uint8_t* b = row + c * BlockInfo<T>::kBytes;
-    const float d = f16_bits(load_u16(b));
+__device__ __forceinline__ void quant_chunk(const uint8_t* row, int64_t c, int64_t cols, float (&y)[32]) {
+  if constexpr (T == DType::kQ4_0 || T == DType::kQ8_0) {
+    constexpr int kQB = T == DType::kQ4_0 ? 16 : 32;
+    const float d = f16_bits(load_u16(row + (cols / 32) * kQB + 2 * c));
+    const uint8_t* qs = row + c * kQB;
     if constexpr (T == DType::kQ8_0) {
-      const int8_t* qs = reinterpret_cast<const int8_t*>(b + 2);
 #pragma unroll
-      for (int j = 0; j < 32; ++j) y[j] = __fmul_rn(static_cast<float>(qs[j]), d);
-    } else if constexpr (T == DType::kQ4_0) {
-      const uint8_t* qs = b + 2;
+      for (int j = 0; j < 32; ++j) y[j] = __fmul_rn(static_cast<float>(static_cast<int8_t>(qs[j])), d);
+    } else {
 #pragma unroll
       for (int j = 0; j < 16; ++j) {
         y[j] = __fmul_rn(static_cast<float>((qs[j] & 0x0f) - 8), d);
         y[j + 16] = __fmul_rn(static_cast<float>((qs[j] >> 4) - 8), d);
       }
-    } else if constexpr (T == DType::kQ4_1) {
+    }
+  } else if constexpr (T == DType::kQ4_1 || T == DType::kQ5_0 || T == DType::kQ5_1) {
+    const uint8_t* b = row + c * BlockInfo<T>::kBytes;
+    const float d = f16_bits(load_u16(b));
+    if constexpr (T == DType::kQ4_1) {
       const float m = f16_bits(load_u16(b + 2));
       const uint8_t* qs = b + 4;
 #pragma unroll

@@ -112,7 +112,8 @@ void CudaBackend::Impl::execute(const std::vector<Cmd>& recorded) {
     return;
   }
   std::vector<Cmd> fused = recorded;
-  stats.fused_ops += static_cast<uint64_t>(cuda::fuse_commands(fused, host_arena, options.prologue_fusion));
+  stats.fused_ops += static_cast<uint64_t>(cuda::fuse_commands(fused, host_arena, options.prologue_fusion,
+                                                                    options.swiglu_epilogue ? counters : nullptr));
   for (const Cmd& c : fused) launch(c);
 }
 

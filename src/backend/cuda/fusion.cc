@@ -9,7 +9,11 @@
 //   only when asked for: measured slower than separate kernels on an H100)
 //   RmsNorm(y) + Quantize(y)            -> RmsNorm writing y and its Q8 form
 //   Swiglu(out) + Quantize(out)         -> Swiglu writing out and its Q8 form
+//   Attention(out) + Quantize(out)      -> Attention writing out and its Q8 form
 //   Matvec(y) + Add(r, y -> r)          -> Matvec also adding y into r
+//   Matvec(gate, up; 1 token) + Swiglu [+ Quantize]
+//                                       -> Matvec computing the SwiGLU (and
+//                                          its Q8 form) in its epilogue
 //   Rope(q) + Rope(k) + KvStore(k, v)   -> one kernel per token: rotate q and
 //                                          k, store k and v in the cache
 #include <cstring>
@@ -27,6 +31,14 @@ bool fuse_quantize(Cmd& first, const Cmd& next) {
     if (r.qs != nullptr || r.y != q.x || r.n != q.n || r.rows != q.rows || r.n % 32 != 0) return false;
     r.qs = q.qs;
     r.meta = q.meta;
+    return true;
+  }
+  if (first.op == Op::kAttention) {
+    AttentionArgs& at = first.attention.args;
+    const int64_t n = static_cast<int64_t>(at.n_head) * at.head_dim;
+    if (at.qs != nullptr || at.out != q.x || n != q.n || at.n_tok != q.rows || at.head_dim % 32 != 0) return false;
+    at.qs = q.qs;
+    at.meta = q.meta;
     return true;
   }
   if (first.op == Op::kSwiglu) {
@@ -51,6 +63,38 @@ bool fuse_residual(Cmd& first, const Cmd& next) {
   if (m.x == other || m.act == other || m.pro_x == other) return false;
   m.residual = a.out;
   return true;
+}
+
+// Matvec(gate, up; one token) + Swiglu(gate, up -> out) [+ Quantize(out)]:
+// the product computes the SwiGLU (and its Q8 form) in its epilogue.
+// Returns the number of commands absorbed after `first`.
+size_t fuse_swiglu_epilogue(Cmd& first, const std::vector<Cmd>& cmds, size_t next, int32_t* counters) {
+  if (counters == nullptr || first.op != Op::kMatvec || next >= cmds.size() || cmds[next].op != Op::kSwiglu) {
+    return 0;
+  }
+  MatvecArgs& m = first.matvec.args;
+  const SwigluCmd& s = cmds[next].swiglu;
+  const int64_t n = m.ws[0].n_out;
+  if (m.n_w != 2 || m.n_tok != 1 || m.swiglu_out != nullptr || m.residual != nullptr || m.ws[1].n_out != n ||
+      n % 32 != 0 || n / 32 > kMatvecCounters || s.gate != m.ws[0].y || s.up != m.ws[1].y || s.n != n ||
+      s.rows != 1) {
+    return 0;
+  }
+  // The output must not be an input the product's other warps still read.
+  if (s.out == m.x || s.out == m.act || s.out == m.pro_x || s.out == m.ws[1].y) return 0;
+  m.swiglu_out = s.out;
+  m.swiglu_qs = s.qs;
+  m.swiglu_meta = s.meta;
+  m.counters = counters;
+  if (s.qs == nullptr && next + 1 < cmds.size() && cmds[next + 1].op == Op::kQuantize) {
+    const QuantizeCmd& q = cmds[next + 1].quantize;
+    if (q.x == s.out && q.n == n && q.rows == 1) {
+      m.swiglu_qs = q.qs;
+      m.swiglu_meta = q.meta;
+      return 2;
+    }
+  }
+  return 1;
 }
 
 bool same_rope(const RopeCmd& a, const RopeCmd& b, const uint8_t* arena) {
@@ -141,7 +185,7 @@ Cmd rms_prologue(const Cmd& rms, Cmd matvec) {
 
 }  // namespace
 
-int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues) {
+int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues, int32_t* counters) {
   std::vector<Cmd> out;
   out.reserve(cmds.size());
   int removed = 0;
@@ -162,6 +206,10 @@ int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues) 
         c = quantize_prologue(c, cmds[next]);
         next += 1;
         removed += 1;
+        progress = true;
+      } else if (const size_t k = fuse_swiglu_epilogue(c, cmds, next, counters); k > 0) {
+        next += k;
+        removed += static_cast<int>(k);
         progress = true;
       } else if (next + 1 < n && fuse_rope_kv(c, cmds[next], cmds[next + 1], arena)) {
         next += 2;

@@ -32,7 +32,7 @@ void run_gemm(cublasHandle_t handle, const GemmCmd& g, cudaStream_t stream) {
     launch_dequant_f16(g.type, g.w, g.n_in, g.n_out, g.row_bytes, g.w16, stream);
     a = g.w16;
   }
-  launch_f32_to_f16(g.x, g.n_in * g.n_tok, g.x16, stream);
+  if (!g.x16_ready) launch_f32_to_f16(g.x, g.n_in * g.n_tok, g.x16, stream);
   check_cublas(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &alpha, a, CUDA_R_16F, k, g.x16, CUDA_R_16F,
                             k, &beta, g.y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                "GemmEx");

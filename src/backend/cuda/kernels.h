@@ -7,6 +7,8 @@
 //   elements: int8 qs[n] at qs + t*n, and per block of 32 a float2
 //   {d, sum} at meta + t*(n/32): value = d * q, sum = the block's quant sum
 //   (so s = d * sum as in backend/cpu/kernels.h).
+//   Q4_0 and Q8_0 weights are stored on the device with each row's quants
+//   first and its scales after them (repack.h); every kernel reads that.
 //   Paged KV cache: row `slot` of k_cache/v_cache holds a token's keys/values
 //   for all KV heads; block tables are int32 [n_seqs][table_width].
 #pragma once
@@ -69,6 +71,26 @@ void launch_dequant_f16(DType type, const void* w, int64_t cols, int64_t rows, i
 // ---- matrix-vector products (few tokens) ----
 inline constexpr int kMatvecMaxWeights = 3;
 inline constexpr int64_t kMatvecMaxTokens = 8;
+// Q4_0 and Q8_0 weights take the matrix-vector path (int8 tensor-core
+// kernel, matvec_mma.cu) for up to this many tokens: batched decode steps
+// read the quantized weights once instead of dequantizing them for cuBLAS.
+inline constexpr int64_t kMatvecMaxBatch = 64;
+// The default of that limit: above it, dequantization + cuBLAS (or cuBLAS
+// on the weights' F16 copies) measured faster on an H100.
+inline constexpr int64_t kMatvecDefaultBatch = 32;
+// Token counts from which the Q4_0/Q8_0 products use the tensor-core kernel
+// instead of the dp4a one (env IMPETUS_CUDA_MMA_MIN), and up to which the
+// matrix-vector path is taken at all (env IMPETUS_CUDA_MMA_MAX, default
+// kMatvecDefaultBatch, at most kMatvecMaxBatch; 8 turns the batched path
+// off); set by the backend.
+void set_mma_tokens(int64_t min_tokens, int64_t max_tokens);
+int64_t mma_min_tokens();
+int64_t mma_max_tokens();
+// Float weights use the direct kernel (matvec_direct.cu) up to this many
+// tokens, the tile kernel above (env IMPETUS_CUDA_DIRECT_FLOAT_MAX).
+void set_direct_float_max(int64_t n_tok);
+// The largest token count the matrix-vector kernels take for `type`.
+int64_t matvec_max_tokens(DType type);
 
 struct MatvecWeight {
   const void* w = nullptr;
@@ -90,7 +112,7 @@ struct MatvecArgs {
   int n_w = 0;  // weights sharing the input, all of `type`
   MatvecWeight ws[kMatvecMaxWeights];
   int64_t n_in = 0;
-  int64_t n_tok = 0;         // 1..kMatvecMaxTokens
+  int64_t n_tok = 0;         // 1..matvec_max_tokens(type)
   const void* act = nullptr;  // Q8 qs (takes_q8) or F32 x {n_in, n_tok}
   const float2* meta = nullptr;
   const float* x = nullptr;  // F32 x, for the generic fallback kernel
@@ -100,8 +122,20 @@ struct MatvecArgs {
   const float* pro_w = nullptr;
   float pro_eps = 0.0f;
   float* pro_y = nullptr;
+  // A fused SwiGLU epilogue (n_w == 2 with equal n_out % 32 == 0, one
+  // token): swiglu_out = silu(ws[0].y) * ws[1].y, also quantized to Q8
+  // activations when swiglu_qs != null. In the direct kernel the warp that
+  // completes a group of 32 rows of both weights computes it (counted in
+  // `counters`, n_out / 32 ints that are zero before and after); other
+  // kernels run the SwiGLU kernel after the product.
+  float* swiglu_out = nullptr;
+  int8_t* swiglu_qs = nullptr;
+  float2* swiglu_meta = nullptr;
+  int32_t* counters = nullptr;
 };
 void launch_matvec(const MatvecArgs& a, cudaStream_t stream);
+// Ints of the counter buffer the backend hands to fused SwiGLU epilogues.
+inline constexpr int64_t kMatvecCounters = 1 << 16;
 
 // ---- rope and KV cache ----
 struct RopeArgs {
@@ -148,6 +182,10 @@ struct AttentionArgs {
   int32_t n_splits = 1;
   float* part_acc = nullptr;
   float2* part_ml = nullptr;
+  // Optional (fused by the executor; head_dim % 32 == 0): `out` also
+  // quantized to Q8 activations (rows of n_head * head_dim).
+  int8_t* qs = nullptr;
+  float2* meta = nullptr;
 };
 void launch_attention(const AttentionArgs& a, cudaStream_t stream);
 

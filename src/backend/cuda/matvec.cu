@@ -1,14 +1,23 @@
-// Matrix-vector products for decode (1..8 tokens): y = x . w^T with every
-// weight byte read once. The per-item dot products are in matvec_items.cuh;
-// the kernel for aligned rows (every real model) is in matvec_tile.cu. This
-// file holds the entry point and the kernels for the other layouts:
-//   block kernel (short legacy rows, n_in % 256 != 0, and Q6_K rows not a
-//   multiple of 8 super-blocks): one thread per item, partial sums added
-//   per row through shared memory in a fixed order;
-//   generic kernel (unaligned views, float rows not a multiple of 32):
-//   exact dequantization, F32 activations, one warp per row.
-// A fused prologue (kernels.h) the tile kernel cannot take runs first as
-// its own kernel.
+// Matrix-vector products for decode (1..8 tokens; Q4_0/Q8_0 up to
+// matvec_max_tokens): y = x . w^T with every weight byte read once. This
+// file holds the entry point, which tries in order
+//   the direct kernels (matvec_direct.cu: Q4_0/Q8_0 and 16-byte aligned
+//   float rows) and, for Q4_0/Q8_0 from mma_min_tokens() tokens, the int8
+//   tensor-core kernel (matvec_mma.cu);
+//   the tile kernel (matvec_tile.cu: the K-quants and other aligned rows);
+//   the kernels here for the other layouts:
+//     block kernel (short legacy rows, n_in % 256 != 0, and Q6_K rows not a
+//     multiple of 8 super-blocks): one thread per item, partial sums added
+//     per row through shared memory in a fixed order;
+//     generic kernel (unaligned views, float rows not a multiple of 32):
+//     exact dequantization, F32 activations, one warp per row.
+// The per-item dot products are in matvec_items.cuh. A fused prologue
+// (kernels.h) the tile kernel cannot take runs first as its own kernel; a
+// fused SwiGLU epilogue the direct kernel cannot take runs after the
+// product as the SwiGLU kernel.
+#include <algorithm>
+#include <atomic>
+
 #include "backend/cuda/launch.cuh"
 #include "backend/cuda/matvec_items.cuh"
 
@@ -109,7 +118,7 @@ __global__ void __launch_bounds__(kThreads) matvec_generic_kernel(KernelParams p
   } else {
     for (int64_t c = lane; c < p.n_in / 32; c += kWarp) {
       float y[32];
-      quant_chunk<T>(row, c, y);
+      quant_chunk<T>(row, c, p.n_in, y);
 #pragma unroll
       for (int t = 0; t < kMaxT; ++t) {
         if (t < p.nt) {
@@ -161,8 +170,8 @@ void launch_typed(const MatvecArgs& a, cudaStream_t stream) {
     } else {
       launch_generic<T>(p, stream);
     }
-  } else if constexpr (T == DType::kQ4_K || T == DType::kQ5_K) {
-    launch_generic<T>(p, stream);
+  } else if constexpr (T == DType::kQ4_K || T == DType::kQ5_K || T == DType::kQ4_0 || T == DType::kQ8_0) {
+    launch_generic<T>(p, stream);  // Q4_0/Q8_0 (device layout) normally take matvec_direct.cu
   } else {
     if (aligned(a, 2)) {
       launch_items<LegacyItem<T, 1, 2>, true>(p, stream);
@@ -183,6 +192,34 @@ void run_prologue_separately(const MatvecArgs& a, cudaStream_t stream) {
   }
 }
 
+std::atomic<int64_t> g_mma_min{2};
+std::atomic<int64_t> g_mma_max{kMatvecDefaultBatch};
+std::atomic<int64_t> g_direct_float_max{kMatvecMaxTokens};
+
+// The direct and tensor-core kernels (matvec_direct.cu, matvec_mma.cu) for
+// the arguments they take; Q4_0/Q8_0 products of more tokens than the
+// direct kernel takes and rows the tensor-core kernel cannot read run as
+// direct products of 8 tokens at a time. False: another kernel must run.
+bool launch_specialized(const MatvecArgs& a, cudaStream_t stream) {
+  if (a.type == DType::kQ4_0 || a.type == DType::kQ8_0) {
+    if (a.n_tok >= mma_min_tokens() && launch_matvec_mma(a, stream)) return true;
+    const int64_t nb = a.n_in / 32;
+    for (int64_t t0 = 0; t0 < a.n_tok; t0 += kMatvecMaxTokens) {
+      MatvecArgs part = a;
+      part.n_tok = std::min(kMatvecMaxTokens, a.n_tok - t0);
+      part.act = static_cast<const int8_t*>(a.act) + t0 * a.n_in;
+      part.meta = a.meta + t0 * nb;
+      part.x = a.x != nullptr ? a.x + t0 * a.n_in : nullptr;
+      for (int i = 0; i < a.n_w; ++i) part.ws[i].y = a.ws[i].y + t0 * a.ws[i].n_out;
+      if (a.residual != nullptr) part.residual = a.residual + t0 * a.ws[0].n_out;
+      IMP_CHECK(launch_matvec_direct(part, stream), "CUDA matvec: no kernel for ", dtype_name(a.type));
+    }
+    IMP_CUDA_CHECK_LAUNCH();
+    return true;
+  }
+  return a.n_tok <= g_direct_float_max.load(std::memory_order_relaxed) && launch_matvec_direct(a, stream);
+}
+
 }  // namespace
 
 KernelParams make_params(const MatvecArgs& a) {
@@ -200,6 +237,10 @@ KernelParams make_params(const MatvecArgs& a) {
   p.pro_w = a.pro_w;
   p.pro_eps = a.pro_eps;
   p.pro_y = a.pro_y;
+  p.swiglu_out = a.swiglu_out;
+  p.swiglu_qs = a.swiglu_qs;
+  p.swiglu_meta = a.swiglu_meta;
+  p.counters = a.counters;
   return p;
 }
 
@@ -220,17 +261,42 @@ unsigned assign_blocks(KernelParams& p, int64_t rows_per_block) {
   return static_cast<unsigned>(total);
 }
 
+void set_mma_tokens(int64_t min_tokens, int64_t max_tokens) {
+  g_mma_min.store(std::max<int64_t>(min_tokens, 1));
+  g_mma_max.store(std::clamp<int64_t>(max_tokens, kMatvecMaxTokens, kMatvecMaxBatch));
+}
+int64_t mma_min_tokens() { return g_mma_min.load(std::memory_order_relaxed); }
+int64_t mma_max_tokens() { return g_mma_max.load(std::memory_order_relaxed); }
+void set_direct_float_max(int64_t n_tok) { g_direct_float_max.store(n_tok); }
+
+int64_t matvec_max_tokens(DType type) {
+  return type == DType::kQ4_0 || type == DType::kQ8_0 ? mma_max_tokens() : kMatvecMaxTokens;
+}
+
 void launch_matvec(const MatvecArgs& a, cudaStream_t stream) {
-  IMP_CHECK(a.n_w >= 1 && a.n_w <= kMatvecMaxWeights && a.n_tok >= 1 && a.n_tok <= kMatvecMaxTokens,
+  IMP_CHECK(a.n_w >= 1 && a.n_w <= kMatvecMaxWeights && a.n_tok >= 1 && a.n_tok <= matvec_max_tokens(a.type),
             "CUDA matvec: bad arguments");
   IMP_CHECK(a.residual == nullptr || a.n_w == 1, "CUDA matvec: residual needs a single weight");
   IMP_CHECK(a.prologue == Prologue::kNone || (a.n_tok == 1 && takes_q8(a.type)),
             "CUDA matvec: a prologue needs one token and Q8 activations");
   IMP_CHECK(type_supported(a.type), "CUDA matvec: unsupported type ", dtype_name(a.type));
-  if (launch_matvec_tile(a, stream)) return;
+  if (a.swiglu_out != nullptr) {
+    IMP_CHECK(a.n_w == 2 && a.n_tok == 1 && a.ws[0].n_out == a.ws[1].n_out && a.ws[0].n_out % 32 == 0 &&
+                  a.ws[0].n_out / 32 <= kMatvecCounters && a.counters != nullptr,
+              "CUDA matvec: bad SwiGLU epilogue");
+    if (a.prologue == Prologue::kNone && launch_matvec_direct(a, stream)) return;
+    MatvecArgs product = a;
+    product.swiglu_out = nullptr;
+    launch_matvec(product, stream);
+    launch_swiglu(a.ws[0].y, a.ws[1].y, a.swiglu_out, a.ws[0].n_out, 1, a.swiglu_qs, a.swiglu_meta, stream);
+    return;
+  }
+  if (a.prologue != Prologue::kNone && launch_matvec_tile(a, stream)) return;
   run_prologue_separately(a, stream);
   MatvecArgs plain = a;
   plain.prologue = Prologue::kNone;
+  if (launch_specialized(plain, stream)) return;
+  if (launch_matvec_tile(plain, stream)) return;
   dispatch_type(a.type, [&]<DType T>() { launch_typed<T>(plain, stream); });
   IMP_CUDA_CHECK_LAUNCH();
 }

@@ -39,11 +39,34 @@ struct KernelParams {
   const float* pro_w;
   float pro_eps;
   float* pro_y;
+  float* swiglu_out;
+  int8_t* swiglu_qs;
+  float2* swiglu_meta;
+  int32_t* counters;
 };
 
 // The tile kernel (matvec_tile.cu) for these arguments when it applies
 // (16-byte aligned rows of a type it supports); false otherwise.
 bool launch_matvec_tile(const MatvecArgs& a, cudaStream_t stream);
+// The direct kernels (matvec_direct.cu): Q4_0/Q8_0 (any rows, 1..8 tokens)
+// and float weights (16-byte aligned rows, 1..8 tokens); false when they do
+// not apply.
+bool launch_matvec_direct(const MatvecArgs& a, cudaStream_t stream);
+// The int8 tensor-core kernel (matvec_mma.cu): Q4_0/Q8_0 rows 4-byte
+// aligned, 1..kMatvecMaxBatch tokens; false when it does not apply.
+bool launch_matvec_mma(const MatvecArgs& a, cudaStream_t stream);
+
+// The weight (0..n_w-1) whose rows block `blockIdx.x` takes (block_begin
+// from assign_blocks).
+__device__ __forceinline__ int matvec_weight_index(const KernelParams& p) {
+  int wi = 0;
+  if (p.n_w > 1 && static_cast<int>(blockIdx.x) >= p.block_begin[1]) wi = 1;
+  if (p.n_w > 2 && static_cast<int>(blockIdx.x) >= p.block_begin[2]) wi = 2;
+  return wi;
+}
+__device__ __forceinline__ MatvecWeight matvec_weight(const KernelParams& p, int wi) {
+  return wi == 0 ? p.ws[0] : (wi == 1 ? p.ws[1] : p.ws[2]);
+}
 KernelParams make_params(const MatvecArgs& a);
 unsigned assign_blocks(KernelParams& p, int64_t rows_per_block);
 bool aligned(const MatvecArgs& a, int bytes);

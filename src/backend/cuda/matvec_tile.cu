@@ -278,15 +278,13 @@ bool launch_tile(const MatvecArgs& a, cudaStream_t stream) {
 }  // namespace
 
 bool launch_matvec_tile(const MatvecArgs& a, cudaStream_t stream) {
-  switch (a.type) {
+  switch (a.type) {  // not Q4_0/Q8_0: their device layout (repack.h) is not blocks
     case DType::kF32: return launch_tile<FloatItem<DType::kF32>, false>(a, stream);
     case DType::kF16: return launch_tile<FloatItem<DType::kF16>, false>(a, stream);
     case DType::kBF16: return launch_tile<FloatItem<DType::kBF16>, false>(a, stream);
-    case DType::kQ4_0: return a.n_in % 256 == 0 && launch_tile<LegacyItem<DType::kQ4_0, 8, 16>, true>(a, stream);
     case DType::kQ4_1: return a.n_in % 256 == 0 && launch_tile<LegacyItem<DType::kQ4_1, 8, 16>, true>(a, stream);
     case DType::kQ5_0: return a.n_in % 256 == 0 && launch_tile<LegacyItem<DType::kQ5_0, 8, 16>, true>(a, stream);
     case DType::kQ5_1: return a.n_in % 256 == 0 && launch_tile<LegacyItem<DType::kQ5_1, 8, 16>, true>(a, stream);
-    case DType::kQ8_0: return a.n_in % 256 == 0 && launch_tile<LegacyItem<DType::kQ8_0, 8, 16>, true>(a, stream);
     case DType::kQ4_K: return launch_tile<KItem<DType::kQ4_K, 16>, true>(a, stream);
     case DType::kQ5_K: return launch_tile<KItem<DType::kQ5_K, 16>, true>(a, stream);
     case DType::kQ6_K: return launch_tile<KItem<DType::kQ6_K, 2>, true>(a, stream);
