@@ -3,6 +3,8 @@
 //                          bytes/s counts the weight row's bytes, so it reads
 //                          as "weight bytes one thread can consume per second"
 //                          (compare with the memory bandwidth per thread);
+//   vec_dot_rows/<isa>/<type>  64 rows . one activation row (the decode
+//                          kernel), n = 2048; bytes/s as for vec_dot;
 //   gemm/<isa>/<type>      one prefill tile: 16 weight rows x 64 tokens,
 //                          n = 2048; items/s are FLOP/s (2 per multiply-add).
 //                          Types without a GEMM kernel run the driver's
@@ -28,6 +30,31 @@ void bm_vec_dot(benchmark::State& state, cpu::Isa isa, DType type) {
     benchmark::DoNotOptimize(dot(kN, w.data(), a.data()));
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * dtype_row_bytes(type, kN));
+}
+
+// 64 rows (n = 2048) through vec_dot_rows where the ISA has it, else vec_dot
+// per row (labelled): weight bytes per second of one thread, rows from L2.
+void bm_vec_dot_rows(benchmark::State& state, cpu::Isa isa, DType type) {
+  constexpr int64_t kRows = 64;
+  const cpu::KernelTable& kt = cpu::kernel_table(isa);
+  const cpu::TypeKernels& k = kt.of(type);
+  const auto w = random_weights(type, kN, kRows, 6);
+  const auto a = random_acts(kt, type, kN, 1, 7);
+  const size_t w_stride = static_cast<size_t>(dtype_row_bytes(type, kN));
+  std::vector<float> out(static_cast<size_t>(kRows));
+  for (auto _ : state) {
+    if (k.vec_dot_rows != nullptr) {
+      k.vec_dot_rows(kN, kRows, w.data(), w_stride, a.data(), out.data());
+    } else {
+      for (int64_t r = 0; r < kRows; ++r)
+        out[static_cast<size_t>(r)] = k.vec_dot(kN, w.data() + r * w_stride, a.data());
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * kRows *
+                          dtype_row_bytes(type, kN));
+  state.SetLabel(k.vec_dot_rows != nullptr ? "vec_dot_rows" : "vec_dot per row");
 }
 
 void bm_gemm(benchmark::State& state, cpu::Isa isa, DType type) {
@@ -78,6 +105,11 @@ void bm_quantize_q8(benchmark::State& state, cpu::Isa isa) {
       if (cpu::kernel_table(isa).of(t).vec_dot == nullptr) continue;
       benchmark::RegisterBenchmark(("vec_dot/" + isa_name + "/" + type_label(t)).c_str(), bm_vec_dot,
                                    isa, t);
+    }
+    for (DType t : bench_types()) {
+      if (cpu::kernel_table(isa).of(t).vec_dot == nullptr) continue;
+      benchmark::RegisterBenchmark(("vec_dot_rows/" + isa_name + "/" + type_label(t)).c_str(),
+                                   bm_vec_dot_rows, isa, t);
     }
     for (DType t : bench_types()) {
       if (cpu::kernel_table(isa).of(t).vec_dot == nullptr) continue;

@@ -4,7 +4,9 @@
 //   matmul/<type>/<n_in>x<n_out>/tokens:<1|512>/threads:<t>
 // Decode (1 token) cycles through enough copies of the weight matrix to
 // exceed the caches, so bytes/s is the weight bandwidth it reaches from
-// RAM; both report FLOP/s as items/s.
+// RAM; both report FLOP/s as items/s. Weights go through upload_weight,
+// so they sit where a model's would (plain heap copies by default; huge
+// pages with IMPETUS_CPU_WEIGHTS=copy).
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -28,15 +30,26 @@ void bm_matmul(benchmark::State& state, DType type, Shape shape, int64_t n_tok, 
   const size_t n_copies =
       n_tok == 1 ? std::max<size_t>(1, kColdBytes / static_cast<size_t>(w_bytes)) : 1;
   const auto one = random_weights(type, shape.n_in, shape.n_out, 7);
-  std::vector<std::vector<uint8_t>> copies(n_copies, one);
+  // Through upload_weight, as a model's weights (huge pages where the backend
+  // copies them; else the heap copies themselves).
+  const std::vector<std::vector<uint8_t>> heap(n_copies, one);
+  std::vector<Tensor> copies;
+  for (size_t c = 0; c < n_copies; ++c) {
+    auto up =
+        backend.upload_weight(TensorView{type, {shape.n_in, shape.n_out, 1, 1}, heap[c].data()});
+    if (!up.ok()) {
+      state.SkipWithError(up.status().message().c_str());
+      return;
+    }
+    copies.push_back(*up);
+  }
   std::vector<float> x = random_floats(shape.n_in * n_tok, 8);
   std::vector<float> y(static_cast<size_t>(shape.n_out * n_tok));
   const Tensor xt = make_tensor(DType::kF32, shape.n_in, n_tok, x.data());
   Tensor yt = make_tensor(DType::kF32, shape.n_out, n_tok, y.data());
   size_t i = 0;
   for (auto _ : state) {
-    const Tensor wt = make_tensor(type, shape.n_in, shape.n_out, copies[i].data());
-    backend.matmul(wt, xt, yt);
+    backend.matmul(copies[i], xt, yt);
     benchmark::DoNotOptimize(y.data());
     i = (i + 1) % n_copies;
   }

@@ -32,7 +32,11 @@ int default_threads(int requested) {
 
 CpuBackend::CpuBackend(const CpuBackendOptions& options)
     : pool_(default_threads(options.n_threads)),
-      kernels_(&cpu::kernel_table(options.isa.value_or(cpu::default_isa()))) {}
+      kernels_(&cpu::kernel_table(options.isa.value_or(cpu::default_isa()))) {
+  if (options.copy_weights.value_or(cpu::WeightArena::enabled_by_default())) {
+    weights_ = std::make_unique<cpu::WeightArena>();
+  }
+}
 
 StatusOr<std::unique_ptr<Buffer>> CpuBackend::alloc(size_t bytes) {
   const size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
@@ -44,7 +48,9 @@ StatusOr<std::unique_ptr<Buffer>> CpuBackend::alloc(size_t bytes) {
 }
 
 StatusOr<Tensor> CpuBackend::upload_weight(const TensorView& host) {
-  return Tensor{host.type, host.ne, const_cast<void*>(host.data)};
+  if (weights_ == nullptr) return Tensor{host.type, host.ne, const_cast<void*>(host.data)};
+  IMP_ASSIGN_OR_RETURN(void* copy, weights_->copy(host.data, host.n_bytes()));
+  return Tensor{host.type, host.ne, copy};
 }
 
 void CpuBackend::write(Tensor& dst, const void* src, size_t bytes) { std::memcpy(dst.data, src, bytes); }

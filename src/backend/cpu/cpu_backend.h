@@ -1,5 +1,9 @@
 // CpuBackend: runs every op on the host with a ThreadPool. Weights are used
-// in place from the memory-mapped model file (upload_weight copies nothing).
+// in place from the memory-mapped model file (upload_weight copies nothing),
+// unless copying is asked for (CpuBackendOptions::copy_weights or
+// IMPETUS_CPU_WEIGHTS=copy): then they are copied into transparent huge
+// pages (cpu/weight_arena.h), which decode streams faster, at the price of
+// reading the whole file at load and holding the weights in anonymous memory.
 // Matrix products go through the kernel table of an instruction-set level
 // (scalar, AVX2, AVX-512, NEON), picked at start from what the CPU supports.
 #pragma once
@@ -12,6 +16,7 @@
 #include "backend/cpu/isa.h"
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/matmul.h"
+#include "backend/cpu/weight_arena.h"
 #include "core/thread_pool.h"
 
 namespace impetus {
@@ -19,6 +24,7 @@ namespace impetus {
 struct CpuBackendOptions {
   int n_threads = 0;             // 0 = one per hardware thread
   std::optional<cpu::Isa> isa;   // unset = the best this CPU supports (cpu::default_isa())
+  std::optional<bool> copy_weights;  // unset = cpu::WeightArena::enabled_by_default()
 };
 
 class CpuBackend final : public Backend {
@@ -53,6 +59,7 @@ class CpuBackend final : public Backend {
   ThreadPool pool_;
   const cpu::KernelTable* kernels_;
   cpu::MatmulScratch scratch_;
+  std::unique_ptr<cpu::WeightArena> weights_;  // null: weights used in place
 };
 
 }  // namespace impetus

@@ -40,6 +40,12 @@ using QuantizeActFn = void (*)(const float* x, int64_t n, void* out);
 // Dot product of one weight row (n elements in its stored type) with one
 // activation row (n elements in the type's activation format).
 using VecDotFn = float (*)(int64_t n, const void* w_row, const void* act_row);
+// out[r] = dot(w row r, act row) for r < nr, rows w_stride bytes apart: the
+// decode form (one activation row against a stretch of weight rows), free to
+// prepare the activation once and reuse it for every row. Null in a table:
+// the driver calls vec_dot per row (the same result, as tests prove).
+using VecDotRowsFn = void (*)(int64_t n, int64_t nr, const uint8_t* w, size_t w_stride,
+                              const uint8_t* act, float* out);
 // out[t * out_stride + r] = dot(w row r, act row t) for r < nr, t < nt: a tile
 // of a matrix product, free to reuse loads across rows and tokens.
 using GemmFn = void (*)(int64_t n, int64_t nr, int64_t nt, const uint8_t* w, size_t w_stride,
@@ -59,6 +65,7 @@ struct TypeKernels {
   ActFormat act = ActFormat::kF32;
   VecDotFn vec_dot = nullptr;  // null: the type has no matrix kernels
   GemmFn gemm = nullptr;       // null: tiles fall back to vec_dot
+  VecDotRowsFn vec_dot_rows = nullptr;  // null: decode calls vec_dot per row
 };
 
 inline constexpr int kMaxDTypes = 32;  // DType values are < 32

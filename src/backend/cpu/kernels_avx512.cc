@@ -91,6 +91,7 @@ void fill_avx512_kernels(KernelTable& t) {
   avx512::fill_vec_dot(t);
   avx512::fill_gemm_q(t);
   avx512::fill_gemm_f(t);
+  avx512::fill_vec_dot_rows(t);
 }
 
 }  // namespace impetus::cpu

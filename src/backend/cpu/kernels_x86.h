@@ -17,6 +17,7 @@ namespace avx512 {
 void fill_vec_dot(KernelTable& t);  // (vec_dot_avx512.cc)
 void fill_gemm_q(KernelTable& t);   // quantized types (gemm_q_avx512.cc)
 void fill_gemm_f(KernelTable& t);   // F32 / F16 / BF16 (gemm_f_avx512.cc)
+void fill_vec_dot_rows(KernelTable& t);  // multi-row decode (vec_dot_rows_avx512.cc)
 }  // namespace avx512
 
 }  // namespace impetus::cpu

@@ -4,7 +4,8 @@
 // The activations are converted once per call to the format the weight type
 // wants (Q8 blocks for quantized weights). Few tokens (decode): each thread
 // takes one contiguous stretch of the weights' rows and dots each with every
-// token. Many tokens (prefill):
+// token, through the ISA's multi-row vec_dot_rows where it has one (it
+// prepares the activation once per stretch). Many tokens (prefill):
 // threads take tiles of kTileRows weight rows x all tokens and run the ISA's
 // GEMM kernel on them, so each weight tile is read from memory once and
 // reused across the tokens from cache.
@@ -21,6 +22,7 @@ namespace {
 constexpr int64_t kGemmMinTokens = 4;   // below: vec_dot per row and token
 constexpr int64_t kTileRows = 16;       // weight rows per prefill tile
 constexpr int64_t kTileTokens = 256;    // tokens per prefill tile (weights decoded once per tile)
+constexpr int64_t kDecodeRows = 32;     // rows per vec_dot_rows call when decoding 2-3 tokens
 
 struct Job {
   const Tensor* w;
@@ -35,6 +37,19 @@ void run_rows(const Job& j, int64_t r0, int64_t r1, int64_t n_tok) {
   const size_t w_stride = static_cast<size_t>(j.w->row_bytes());
   const auto* wb = static_cast<const uint8_t*>(j.w->data);
   float* ys = j.y->f32();
+  if (n_tok < kGemmMinTokens && j.k->vec_dot_rows != nullptr) {
+    // One call per token for the whole stretch when decoding one token; with
+    // a few tokens, stretches short enough to stay in L2 between tokens.
+    const int64_t step = n_tok == 1 ? r1 - r0 : kDecodeRows;
+    for (int64_t c = r0; c < r1; c += step) {
+      const int64_t nr = std::min(step, r1 - c);
+      for (int64_t t = 0; t < n_tok; ++t) {
+        j.k->vec_dot_rows(n_in, nr, wb + c * w_stride, w_stride, j.act + t * j.act_stride,
+                          ys + t * n_out + c);
+      }
+    }
+    return;
+  }
   if (n_tok < kGemmMinTokens || j.k->gemm == nullptr) {
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t t = 0; t < n_tok; ++t) {

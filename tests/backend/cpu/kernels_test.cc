@@ -7,6 +7,9 @@
 //                part of quantized dots is exact; only float summation order
 //                differs (the scalar F32 loop itself drifts up to ~n * 2^-24
 //                on adversarial rows, hence the second bound);
+//   vec_dot_rows: every row within the vec_dot bounds, the exact one widened
+//                by |scalar - exact| (the scalar's own error when dw * da is
+//                subnormal, which random seeds may or may not hit);
 //   gemm:        every out[t * stride + r] vs the same ISA's vec_dot within
 //                1e-5 * mag, and nothing written outside the nr x nt tile;
 //   KV kernels:  dot within 1e-5 * sum |k_i q_i|, axpy within 1e-6 * (|acc| + |a v|).
@@ -118,6 +121,53 @@ TEST_P(KernelsTest, VecDotMatchesScalarEveryTypeAndInput) {
       }
     }
   }
+}
+
+// vec_dot_rows (where the ISA has one) against the exact dot and the scalar
+// vec_dot of every row, with the same bounds as vec_dot; nothing is written
+// beyond out[nr). Row counts cover the 4-row blocks of F16 and their tails.
+TEST_P(KernelsTest, VecDotRowsMatchesScalarEveryTypeAndInput) {
+  int n_tested = 0;
+  for (DType type : kernel_types()) {
+    const auto& sk = scalar_table().of(type);
+    const auto& vk = simd().of(type);
+    if (vk.vec_dot_rows == nullptr) continue;
+    ++n_tested;
+    for (int64_t n : sizes_for(type, {32, 64, 96, 160, 256, 288, 512, 2048, 5632})) {
+      for (int64_t nr : {1, 3, 4, 9}) {
+        for (WeightKind wk : weight_kinds()) {
+          const auto w = make_weights(type, wk, n, nr, 300 + n + nr);
+          const auto row_bytes = static_cast<size_t>(dtype_row_bytes(type, n));
+          for (ActKind ak : act_kinds()) {
+            const auto acts = make_act_rows(sk.act, make_acts(ak, n, 1, 17 + n), n, 1);
+            const float sentinel = 4321.5f;
+            std::vector<float> out(static_cast<size_t>(nr) + 4, sentinel);
+            vk.vec_dot_rows(n, nr, w.data(), row_bytes, acts.row(0), out.data());
+            for (int64_t r = 0; r < nr; ++r) {
+              const uint8_t* wr = w.data() + static_cast<size_t>(r) * row_bytes;
+              const double want = sk.vec_dot(n, wr, acts.row(0));
+              const double got = out[static_cast<size_t>(r)];
+              const RefDot ref = ref_dot(type, wr, sk.act, acts.row(0), n);
+              // The scalar kernel itself can miss the exact dot by more than
+              // kRelTol * mag when dw * da is subnormal (subnormal_scale acts):
+              // it rounds that product as every kernel does.
+              ASSERT_LE(std::fabs(got - ref.dot), kRelTol * ref.mag + std::fabs(want - ref.dot))
+                  << dtype_name(type) << " n=" << n << " nr=" << nr << " r=" << r
+                  << " weights=" << weight_kind_name(wk) << " acts=" << act_kind_name(ak)
+                  << " exact=" << ref.dot << " got=" << got << " scalar=" << want;
+              ASSERT_LE(std::fabs(got - want), kRelTol * ref.mag + std::fabs(want - ref.dot))
+                  << dtype_name(type) << " n=" << n << " nr=" << nr << " r=" << r
+                  << " weights=" << weight_kind_name(wk) << " acts=" << act_kind_name(ak)
+                  << " want=" << want << " got=" << got;
+            }
+            for (size_t i = static_cast<size_t>(nr); i < out.size(); ++i)
+              ASSERT_EQ(out[i], sentinel) << dtype_name(type) << " wrote beyond out[nr)";
+          }
+        }
+      }
+    }
+  }
+  if (n_tested == 0) GTEST_SKIP() << "no vec_dot_rows kernels at " << cpu::isa_name(GetParam());
 }
 
 // Runs the ISA's gemm on an nr x nt tile and compares every element with its vec_dot.
