@@ -23,6 +23,7 @@ constexpr int64_t kGemmMinTokens = 4;   // below: vec_dot per row and token
 constexpr int64_t kTileRows = 16;       // weight rows per prefill tile
 constexpr int64_t kTileTokens = 256;    // tokens per prefill tile (weights decoded once per tile)
 constexpr int64_t kDecodeRows = 32;     // rows per vec_dot_rows call when decoding 2-3 tokens
+constexpr int64_t kStretchTokens = 256;  // below: each thread one contiguous stretch of rows (decode, small batches)
 
 struct Job {
   const Tensor* w;
@@ -124,10 +125,11 @@ void matmul_n(ThreadPool& pool, const KernelTable& kt, MatmulScratch& scratch, c
       run_rows(j, r0, r1, n_tok);
     }
   };
-  if (n_tok < kGemmMinTokens) {
-    // Decode streams the weights from memory: each thread takes one
-    // contiguous stretch of the rows of all weights together, so the
-    // hardware prefetchers see long sequential runs.
+  if (n_tok < kStretchTokens) {
+    // Decode (and a batch of a few sequences' decode tokens) streams the
+    // weights from memory: each thread takes one contiguous stretch of the
+    // rows of all weights together, so the hardware prefetchers see long
+    // sequential runs.
     int64_t total = 0;
     for (const Job& j : jobs) total += j.w->ne[1];
     pool.run([&](int t, int nt) {
