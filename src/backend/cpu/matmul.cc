@@ -2,13 +2,16 @@
 // in their stored type, through the kernel table of the backend's ISA.
 //
 // The activations are converted once per call to the format the weight type
-// wants (Q8 blocks for quantized weights). Few tokens (decode): each thread
-// takes one contiguous stretch of the weights' rows and dots each with every
-// token, through the ISA's multi-row vec_dot_rows where it has one (it
-// prepares the activation once per stretch). Many tokens (prefill):
-// threads take tiles of kTileRows weight rows x all tokens and run the ISA's
-// GEMM kernel on them, so each weight tile is read from memory once and
-// reused across the tokens from cache.
+// wants (Q8 blocks for quantized weights). Below kStretchTokens tokens each
+// thread takes one contiguous stretch of the weights' rows (the prefetchers
+// see long sequential runs): with 1-3 tokens (decode) it dots each row with
+// every token, through the ISA's multi-row vec_dot_rows where it has one (it
+// prepares the activation once per stretch); with more (batched decode, short
+// prompts) it runs the ISA's GEMM kernel over its stretch in tiles of
+// kTileRows rows x all tokens. Long prompts: threads take 16-row tiles from a
+// shared counter (balanced when a core is busy with something else), GEMM on
+// each, so each weight tile is read from memory once and reused across the
+// tokens from cache.
 #include <algorithm>
 #include <atomic>
 #include <vector>
