@@ -10,15 +10,7 @@ import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, existsSync, rmSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { impetusBin, repo, storiesModel, startServer } from './server.js';
-
-async function startMockHub(root, extra = []) {
-  const portFile = path.join(root, '..', 'hub.port');
-  const child = spawn('/usr/bin/python3', [path.join(repo, 'tools', 'mock_hub.py'), '--root', root,
-    '--port-file', portFile, ...extra], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 100));
-  const port = Number(readFileSync(portFile, 'utf8').trim());
-  return { child, endpoint: `http://127.0.0.1:${port}` };
-}
+import { startMockHub } from './mock_hub.js';
 
 test('pull from the mock hub (resuming a dropped transfer), then chat with the model', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'impetus-pull-'));

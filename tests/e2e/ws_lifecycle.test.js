@@ -12,15 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repo, startServer, storiesModel } from './server.js';
 import { connect } from './ws_client.js';
-
-async function startMockHub(root, extra = []) {
-  const portFile = path.join(root, '..', 'hub.port');
-  const child = spawn('/usr/bin/python3', [path.join(repo, 'tools', 'mock_hub.py'), '--root', root,
-    '--port-file', portFile, ...extra], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 100));
-  const port = Number(readFileSync(portFile, 'utf8').trim());
-  return { child, endpoint: `http://127.0.0.1:${port}` };
-}
+import { startMockHub } from './mock_hub.js';
 
 async function call(base, method, route, body, headers = {}) {
   const r = await fetch(base + route, {
