@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "cuda_test_util.h"
+#include "tensor/quant/quant.h"
 #include "testing/backends.h"
 #include "testing/reference.h"
 #include "testing/reference_ops.h"
@@ -74,6 +75,57 @@ TEST_F(CudaOps, RopeModesAndFactors) {
         EXPECT_LT(max_rel_error(download_f32(*gpu_, xg.t), download_f32(*cpu_, xc.t)), 1e-6)
             << "mode " << static_cast<int>(mode) << " n_rot " << n_rot << " device factors " << on_device;
       }
+    }
+  }
+}
+
+// RMSNorm followed by a Q8_0 / Q4_0 product of 1 and 3 tokens: the CUDA
+// backend fuses the activations' Q8 quantization into the norm (rows of
+// 1024 floats and more take the register kernel, 1-4 pieces per thread).
+// Same Q8 blocks as the CPU: 2e-5 like the products of matmul_test.cc.
+TEST_F(CudaOps, NormThenQuantizedProduct) {
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    for (int64_t n : {int64_t{1024}, int64_t{4096}, int64_t{5120}, int64_t{16384}}) {
+      for (int64_t n_tok : {int64_t{1}, int64_t{3}}) {
+        const int64_t n_out = 64;
+        const auto wf = random_floats(static_cast<size_t>(n * n_out), 40 + n);
+        std::vector<uint8_t> wq(static_cast<size_t>(dtype_row_bytes(type, n) * n_out));
+        for (int64_t r = 0; r < n_out; ++r) {
+          quantize_row(type, wf.data() + r * n, wq.data() + r * dtype_row_bytes(type, n), n);
+        }
+        const auto x = random_floats(static_cast<size_t>(n * n_tok), 41, 3.0f), g = random_floats(n, 42);
+        std::vector<float> out[2];
+        for (int k = 0; k < 2; ++k) {
+          Backend& be = k == 0 ? static_cast<Backend&>(*gpu_) : *cpu_;
+          auto xt = upload_f32(be, x, n), gt = upload_f32(be, g, n);
+          auto wt = upload(be, type, {n, n_out, 1, 1}, wq.data());
+          auto yt = upload(be, DType::kF32, {n, n_tok, 1, 1}, nullptr);
+          auto zt = upload(be, DType::kF32, {n_out, n_tok, 1, 1}, nullptr);
+          be.rms_norm(xt.t, gt.t, 1e-5f, yt.t);
+          be.matmul(wt.t, yt.t, zt.t);
+          out[k] = download_f32(be, zt.t);
+        }
+        EXPECT_LT(max_rel_error(out[0], out[1]), 2e-5) << dtype_name(type) << " n=" << n << " tokens " << n_tok;
+      }
+    }
+  }
+}
+
+// Many heads (several blocks per token), n_rot below head_dim, q and k of
+// different head counts rotated by one call each.
+TEST_F(CudaOps, RopeManyHeadsPartialRotation) {
+  const int32_t head_dim = 128;
+  const std::vector<int32_t> pos = {0, 5, 77, 1023};
+  for (int32_t n_heads : {1, 4, 5, 32, 40}) {
+    for (RopeMode mode : {RopeMode::kNormal, RopeMode::kNeox}) {
+      RopeParams p{mode, 64, 500000.0f, 1.0f, nullptr};
+      const auto x = random_floats(static_cast<size_t>(n_heads * head_dim) * pos.size(), 50 + n_heads);
+      auto xg = upload_f32(*gpu_, x, n_heads * head_dim);
+      gpu_->rope(xg.t, n_heads, head_dim, pos.data(), p);
+      auto xc = upload_f32(*cpu_, x, n_heads * head_dim);
+      cpu_->rope(xc.t, n_heads, head_dim, pos.data(), p);
+      EXPECT_LT(max_rel_error(download_f32(*gpu_, xg.t), download_f32(*cpu_, xc.t)), 1e-6)
+          << "heads " << n_heads << " mode " << static_cast<int>(mode);
     }
   }
 }

@@ -1,8 +1,8 @@
-// RoPE and the KV-cache store. One block per token: the rotation angles of
-// the token's position are computed once in double precision (as the CPU's
-// backend/cpu/rope.cc does) into shared memory, then every head of q (and k)
-// is rotated; the fused variant then stores the rotated k and v rows at the
-// token's cache slot.
+// RoPE and the KV-cache store. A block per token and group of heads: the
+// rotation angles of the token's position are computed in double precision
+// (as the CPU's backend/cpu/rope.cc does) into shared memory, then the
+// group's heads of q (and k) are rotated; the fused variant then stores the
+// group's rotated k heads and the same v heads at the token's cache slot.
 #include <cuda_fp16.h>
 
 #include "backend/cuda/device_common.cuh"
@@ -12,39 +12,49 @@
 namespace impetus::cuda {
 namespace {
 
-constexpr int kThreads = 256;
+constexpr int kThreads = 256;       // KV store
+constexpr int kRopeThreads = 128;
+constexpr int kHeadsPerBlock = 4;
 constexpr int kMaxHalf = 128;  // n_rot <= 256
 
-__device__ __forceinline__ void store_row(const float* src, void* cache, bool f16, int64_t slot,
-                                          int64_t n) {
+// Stores n floats of src at element `at` of the cache (F16 or F32).
+__device__ __forceinline__ void store_row(const float* src, void* cache, bool f16, int64_t at, int64_t n) {
   if (f16) {
-    __half* dst = static_cast<__half*>(cache) + slot * n;
+    __half* dst = static_cast<__half*>(cache) + at;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) dst[i] = __float2half_rn(src[i]);
   } else {
-    float* dst = static_cast<float*>(cache) + slot * n;
+    float* dst = static_cast<float*>(cache) + at;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) dst[i] = src[i];
   }
 }
 
-__global__ void __launch_bounds__(kThreads) rope_kernel(RopeArgs a) {
-  wait_for_previous_grid();
-  allow_next_grid();
+// Grid (tokens, head groups): each block rotates kHeadsPerBlock heads of
+// the token (q heads first, then k heads) and, when fused, stores its k
+// heads (after rotation) and the matching v heads at the token's slot.
+__global__ void __launch_bounds__(kRopeThreads) rope_kernel(RopeArgs a) {
   __shared__ float cos_s[kMaxHalf], sin_s[kMaxHalf];
   const int64_t t = blockIdx.x;
   const int half = a.n_rot / 2;
+  // Positions and frequency factors are host data copied before the step
+  // (the arena) or weights: no kernel writes them, so the angles are
+  // computed before waiting for the previous kernel.
   const double pos = a.positions[t];
-  for (int i = threadIdx.x; i < half; i += blockDim.x) {
+  for (int i = threadIdx.x; i < half; i += kRopeThreads) {
     double f = pow(static_cast<double>(a.freq_base), -2.0 * i / a.n_rot) * static_cast<double>(a.freq_scale);
     if (a.freq_factors != nullptr) f /= static_cast<double>(a.freq_factors[i]);
     const double theta = pos * f;
     cos_s[i] = static_cast<float>(cos(theta));
     sin_s[i] = static_cast<float>(sin(theta));
   }
+  wait_for_previous_grid();
+  allow_next_grid();
   __syncthreads();
   const int hd = a.head_dim;
-  const int total = (a.n_heads + a.n_heads2) * half;
-  for (int idx = threadIdx.x; idx < total; idx += blockDim.x) {
-    const int h = idx / half, i = idx % half;
+  const int n_h = a.n_heads + a.n_heads2;
+  const int h0 = static_cast<int>(blockIdx.y) * kHeadsPerBlock;
+  for (int idx = threadIdx.x; idx < kHeadsPerBlock * half; idx += kRopeThreads) {
+    const int h = h0 + idx / half, i = idx % half;
+    if (h >= n_h) break;
     float* v = h < a.n_heads ? a.x + t * a.n_heads * hd + static_cast<int64_t>(h) * hd
                              : a.x2 + t * a.n_heads2 * hd + static_cast<int64_t>(h - a.n_heads) * hd;
     const int ia = a.neox ? i : 2 * i;
@@ -55,11 +65,15 @@ __global__ void __launch_bounds__(kThreads) rope_kernel(RopeArgs a) {
     v[ib] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
   }
   if (a.k_cache != nullptr) {
-    __syncthreads();  // the rotated k row is read by other threads below
+    __syncthreads();  // the rotated k heads are read by other threads below
     const int64_t kv_dim = static_cast<int64_t>(a.n_heads2) * hd;
     const int64_t slot = a.slots[t];
-    store_row(a.x2 + t * kv_dim, a.k_cache, a.cache_f16, slot, kv_dim);
-    store_row(a.v + t * kv_dim, a.v_cache, a.cache_f16, slot, kv_dim);
+    const int k_begin = max(h0, a.n_heads) - a.n_heads, k_end = min(h0 + kHeadsPerBlock, n_h) - a.n_heads;
+    if (k_end > k_begin) {
+      const int64_t off = static_cast<int64_t>(k_begin) * hd, len = static_cast<int64_t>(k_end - k_begin) * hd;
+      store_row(a.x2 + t * kv_dim + off, a.k_cache, a.cache_f16, slot * kv_dim + off, len);
+      store_row(a.v + t * kv_dim + off, a.v_cache, a.cache_f16, slot * kv_dim + off, len);
+    }
   }
 }
 
@@ -69,8 +83,8 @@ __global__ void kv_store_kernel(const float* k, const float* v, void* k_cache, v
   allow_next_grid();
   const int64_t t = blockIdx.x;
   const int64_t slot = slots[t];
-  store_row(k + t * kv_dim, k_cache, f16, slot, kv_dim);
-  store_row(v + t * kv_dim, v_cache, f16, slot, kv_dim);
+  store_row(k + t * kv_dim, k_cache, f16, slot * kv_dim, kv_dim);
+  store_row(v + t * kv_dim, v_cache, f16, slot * kv_dim, kv_dim);
 }
 
 }  // namespace
@@ -78,7 +92,9 @@ __global__ void kv_store_kernel(const float* k, const float* v, void* k_cache, v
 void launch_rope(const RopeArgs& a, cudaStream_t stream) {
   if (a.n_tok == 0) return;
   IMP_CHECK(a.n_rot / 2 <= kMaxHalf, "CUDA rope: n_rot ", a.n_rot, " above ", 2 * kMaxHalf);
-  launch_kernel(rope_kernel, static_cast<unsigned>(a.n_tok), kThreads, 0, stream, a);
+  const int n_h = a.n_heads + a.n_heads2;
+  const dim3 grid(static_cast<unsigned>(a.n_tok), static_cast<unsigned>((n_h + kHeadsPerBlock - 1) / kHeadsPerBlock));
+  launch_kernel(rope_kernel, grid, kRopeThreads, 0, stream, a);
   IMP_CUDA_CHECK_LAUNCH();
 }
 
