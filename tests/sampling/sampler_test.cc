@@ -80,6 +80,33 @@ TEST(SamplerTest, GreedyPicksArgmaxWithTiesToLowestId) {
   EXPECT_EQ(s.sample(nan_first.data()), 1);
 }
 
+// Plain greedy takes a shortcut past the candidate list; a zero logit bias
+// sends the same choice through the whole chain. Both must agree on NaN,
+// infinities and ties.
+TEST(SamplerTest, GreedyShortcutAgreesWithTheChain) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
+  const std::vector<std::vector<float>> cases = {
+      {nan, -inf, 3.0f, inf, 1.0f, inf},
+      {nan, nan, nan, nan, nan, nan},
+      {-inf, nan, -inf, -inf, nan, -inf},
+      {-inf, -inf, -inf, -inf, -inf, -2.0f},
+      {0.5f, 0.5f, nan, 0.5f, -0.0f, 0.0f},
+  };
+  SamplingParams fast;
+  fast.temperature = 0.0f;
+  SamplingParams chain = fast;
+  chain.logit_bias = {{0, 0.0f}};
+  Sampler a(fast, 6), b(chain, 6);
+  for (const auto& logits : cases) EXPECT_EQ(a.sample(logits.data()), b.sample(logits.data()));
+  std::mt19937_64 gen(9);
+  std::vector<float> big(32000);
+  for (int round = 0; round < 20; ++round) {
+    for (float& l : big) l = static_cast<float>(static_cast<int>(gen() % 4096)) * 0.01f;
+    Sampler fa(fast, 32000), fb(chain, 32000);
+    ASSERT_EQ(fa.sample(big.data()), fb.sample(big.data()));
+  }
+}
+
 TEST(SamplerTest, TopKOneEqualsGreedyAtAnyTemperature) {
   std::mt19937_64 gen(3);
   std::vector<float> logits(1000);
