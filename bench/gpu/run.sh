@@ -14,7 +14,7 @@
 # token of a 512-token prompt on the first model, cold and after the
 # server's load-time warm-up (CudaPerf.DISABLED_TimeToFirstToken, one
 # process each); (7) the serving load generator with 1 and 64 concurrent
-# clients on the first model.
+# clients on the first model; (8) partial offload of the first model.
 #
 # Environment:
 #   IMPETUS_GPU_BIN   folder with prebuilt impetus and test_backend_cuda
@@ -34,6 +34,8 @@
 #   TTFT              1 (default): step 6; 0 skips it
 #   BENCH_ENVS        extra settings every model is also benched under,
 #                     one run each (e.g. "IMPETUS_CUDA_F16_WEIGHTS=0 A=1,B=2")
+#   GPU_LAYERS        --gpu-layers values of the partial-offload step (8) on the first
+#                     model (default "16 24")
 #   LOAD_ENVS         settings the serving-load run goes under, one run each
 #                     (default "DEFAULTS=1"; e.g. "DEFAULTS=1 IMPETUS_CUDA_MMA_MAX=8")
 set -uo pipefail
@@ -92,7 +94,7 @@ else
 fi
 # One process per suite, so that a crash in one leaves the others' results.
 : > "$OUT/tests.log"
-for suite in CudaMatmul CudaOps 'Families/CudaModel' CudaModelGraphs; do
+for suite in CudaMatmul CudaOps 'Families/CudaModel' CudaModelGraphs CudaModelSplit CudaRopeAttention; do
   timeout 300 "$BIN/test_backend_cuda" --gtest_brief=1 --gtest_filter="$suite.*" >> "$OUT/tests.log" 2>&1
   note "tests $suite: exit $?"
 done
@@ -143,6 +145,7 @@ for set in $BENCH_SETS; do
       bench_one "$sname-$type-nographs" "$model" IMPETUS_CUDA_GRAPHS=0
       bench_one "$sname-$type-nofusion" "$model" IMPETUS_CUDA_FUSE=0
       bench_one "$sname-$type-nopdl" "$model" IMPETUS_CUDA_PDL=0
+      bench_one "$sname-$type-noropeattn" "$model" IMPETUS_CUDA_ROPE_ATTENTION=0
     fi
     first=0
     FIRST_MODEL="$model"
@@ -166,6 +169,14 @@ if [ -n "${FIRST_MODEL:-}" ] && [ "${LOAD:-1}" = 1 ]; then
       > "$OUT/load.txt" 2> "$OUT/load.err"
     note "load bench ($setting, exit $?):"
     tee -a "$SUMMARY" < "$OUT/load.txt"
+  done
+fi
+# ---- 8. partial offload: the first model's last N layers on the GPU, the rest on the CPU
+if [ -n "${FIRST_MODEL:-}" ]; then
+  for n in ${GPU_LAYERS:-16 24}; do
+    note "partial offload --gpu-layers $n ($(nproc) CPU threads):"
+    timeout 300 "$IMP" bench -m "$FIRST_MODEL" -p 512 -n 128 -r 2 --device cuda --gpu-layers "$n" 2>&1 |
+      grep -E "pp512|tg128|error" | tee -a "$SUMMARY"
   done
 fi
 echo "==== summary"

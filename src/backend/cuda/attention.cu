@@ -142,16 +142,79 @@ __device__ __forceinline__ int dim_of(int lane, int i) {
 template <typename CT, int DPL>
 inline constexpr int kBatch = DPL > 0 && sizeof(CT) * DPL <= 8 ? 16 : 8;
 
+template <typename CT>
+__device__ __forceinline__ CT from_f(float v) {
+  if constexpr (sizeof(CT) == 2) {
+    return __float2half_rn(v);
+  } else {
+    return v;
+  }
+}
+
+// The rotation angles of token t's position (double precision, as
+// rope_kv.cu and the CPU compute them).
+__device__ __forceinline__ void rope_angles(const RopeArgs& r, int64_t t, float* cos_s, float* sin_s) {
+  const int half = r.n_rot / 2;
+  const double pos = r.positions[t];
+  for (int i = threadIdx.x; i < half; i += kThreads) {
+    double f = pow(static_cast<double>(r.freq_base), -2.0 * i / r.n_rot) * static_cast<double>(r.freq_scale);
+    if (r.freq_factors != nullptr) f /= static_cast<double>(r.freq_factors[i]);
+    const double theta = pos * f;
+    cos_s[i] = static_cast<float>(cos(theta));
+    sin_s[i] = static_cast<float>(sin(theta));
+  }
+}
+
+// Rotates the D floats at v (in place, shared memory) as rope_kernel does.
+__device__ __forceinline__ void rotate_shared(const RopeArgs& r, float* v, const float* cos_s, const float* sin_s) {
+  for (int i = threadIdx.x; i < r.n_rot / 2; i += kThreads) {
+    const int ia = r.neox ? i : 2 * i;
+    const int ib = r.neox ? i + r.n_rot / 2 : 2 * i + 1;
+    const float c = cos_s[i], s = sin_s[i];
+    const float x0 = v[ia], x1 = v[ib];
+    v[ia] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
+    v[ib] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
+  }
+}
+
+// The fused RoPE + KV store for the block holding token t's own position:
+// k head kvh rotated (staged in k_s) and the v head stored at the token's
+// slot. Blocks of other query heads of the same KV head store the same
+// values, so every block reads back what it wrote itself.
+template <typename CT>
+__device__ __forceinline__ void store_rotated_kv(const AttentionArgs& a, int64_t t, int kvh, float* k_s,
+                                                 const float* cos_s, const float* sin_s) {
+  const RopeArgs& r = a.rope;
+  const int D = a.head_dim;
+  const int64_t kv_row = static_cast<int64_t>(a.n_head_kv) * D;
+  const float* k = r.x2 + t * kv_row + static_cast<int64_t>(kvh) * D;
+  const float* v = r.v + t * kv_row + static_cast<int64_t>(kvh) * D;
+  for (int i = threadIdx.x; i < D; i += kThreads) k_s[i] = k[i];
+  __syncthreads();
+  rotate_shared(r, k_s, cos_s, sin_s);
+  __syncthreads();
+  const int64_t at = static_cast<int64_t>(r.slots[t]) * kv_row + static_cast<int64_t>(kvh) * D;
+  CT* kc = static_cast<CT*>(const_cast<void*>(a.k_cache)) + at;
+  CT* vc = static_cast<CT*>(const_cast<void*>(a.v_cache)) + at;
+  for (int i = threadIdx.x; i < D; i += kThreads) {
+    kc[i] = from_f<CT>(k_s[i]);
+    vc[i] = from_f<CT>(v[i]);
+  }
+}
+
 template <typename CT, int DPL>
 __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a) {
-  wait_for_previous_grid();
-  allow_next_grid();
   constexpr int kDims = DPL > 0 ? DPL : kGenericDims;
   constexpr int kB = kBatch<CT, DPL>;
   __shared__ float q_s[kMaxDim];
   __shared__ float warp_m[kWarps], warp_l[kWarps];
   __shared__ float warp_acc[kWarps][kMaxDim];
+  __shared__ float cos_s[kMaxDim / 2], sin_s[kMaxDim / 2];
   const int64_t t = blockIdx.x;
+  // Positions and frequency factors are written by no kernel.
+  if (a.with_rope) rope_angles(a.rope, t, cos_s, sin_s);
+  wait_for_previous_grid();
+  allow_next_grid();
   const int h = blockIdx.y, split = blockIdx.z;
   const int D = a.head_dim;
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
@@ -163,6 +226,11 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a) {
   const int n_ctx = a.positions[t] + 1;
   const int per_split = ((n_ctx + a.n_splits - 1) / a.n_splits + kWarp - 1) / kWarp * kWarp;
   const int c0 = split * per_split, c1 = min(n_ctx, c0 + per_split);
+  if (a.with_rope) {
+    rotate_shared(a.rope, q_s, cos_s, sin_s);
+    if (c0 <= n_ctx - 1 && n_ctx - 1 < c1) store_rotated_kv<CT>(a, t, kvh, warp_acc[0], cos_s, sin_s);
+    __syncthreads();  // the rotated q and the stored k, v are seen by the whole block
+  }
   const int32_t* table = a.tables + static_cast<int64_t>(a.seq[t]) * a.table_width;
   const int64_t kv_row = static_cast<int64_t>(a.n_head_kv) * D;
   const CT* kc = static_cast<const CT*>(a.k_cache) + static_cast<int64_t>(kvh) * D;

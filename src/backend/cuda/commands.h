@@ -111,6 +111,8 @@ struct KvStoreCmd {
 struct AttentionCmd {
   AttentionArgs args;  // positions, seq and tables resolved from the refs
   ArenaRef positions, seq, tables;
+  bool one_token_per_seq;  // no two tokens of the batch share a sequence (decode)
+  RopeCmd rope;            // the fused RoPE + KV store (args.with_rope)
 };
 
 struct Cmd {
@@ -137,11 +139,16 @@ struct Cmd {
   bool operator==(const Cmd& other) const { return std::memcmp(this, &other, sizeof(Cmd)) == 0; }
 };
 
+// Which fusion rules apply (fusion.cc).
+struct FusionRules {
+  bool prologues = false;           // RMSNorm/quantization in one-token products
+  int32_t* swiglu_counters = nullptr;  // kMatvecCounters zeroed ints: SwiGLU epilogues (null: off)
+  bool rope_attention = true;       // RoPE + KV store inside decode attention
+};
+
 // Fuses neighbouring commands in place (see cuda_backend.h); `arena` is the
-// host copy of the list's arena (fusion compares host data); `prologues`
-// enables the matrix-vector prologue rules; `counters` (kMatvecCounters
-// zeroed ints, or null: rule off) serves fused SwiGLU epilogues. Returns the
+// host copy of the list's arena (fusion compares host data). Returns the
 // number of commands removed.
-int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues, int32_t* counters);
+int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, const FusionRules& rules);
 
 }  // namespace impetus::cuda

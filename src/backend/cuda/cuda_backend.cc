@@ -101,6 +101,7 @@ StatusOr<std::unique_ptr<CudaBackend>> CudaBackend::create(const CudaBackendOpti
   if (env_off("IMPETUS_CUDA_GRAPHS")) impl->options.graphs = false;
   if (env_off("IMPETUS_CUDA_FUSE")) impl->options.fuse = false;
   if (env_off("IMPETUS_CUDA_PDL")) impl->options.pdl = false;
+  if (env_off("IMPETUS_CUDA_ROPE_ATTENTION")) impl->options.rope_attention = false;
   cuda::set_programmatic_launch(impl->options.pdl && info.cc_major >= 9);
   if (env_on("IMPETUS_CUDA_PROLOGUE")) impl->options.prologue_fusion = true;
   if (env_on("IMPETUS_CUDA_SWIGLU_EPILOGUE")) impl->options.swiglu_epilogue = true;
@@ -591,6 +592,11 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor
   c.attention.positions = m.put(batch.positions.data(), static_cast<size_t>(n_tok) * sizeof(int32_t));
   c.attention.seq = m.put(batch.seq_of_token.data(), static_cast<size_t>(n_tok) * sizeof(int32_t));
   c.attention.tables = m.put(tables.data(), tables.size() * sizeof(int32_t));
+  std::vector<char> seen(batch.block_tables.size(), 0);
+  c.attention.one_token_per_seq = true;
+  for (int32_t s : batch.seq_of_token) {
+    if (seen[static_cast<size_t>(s)]++ != 0) c.attention.one_token_per_seq = false;
+  }
   m.record(c);
 }
 

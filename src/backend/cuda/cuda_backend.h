@@ -49,6 +49,9 @@ struct CudaBackendOptions {
   bool graphs = true;  // replay repeated command lists as CUDA graphs (env IMPETUS_CUDA_GRAPHS=0: off)
   bool fuse = true;    // fuse neighbouring ops (env IMPETUS_CUDA_FUSE=0: off)
   bool pdl = true;     // programmatic dependent launch on Hopper+ (env IMPETUS_CUDA_PDL=0: off)
+  // RoPE and the KV store inside the attention kernel of decode steps, one
+  // kernel less per layer (env IMPETUS_CUDA_ROPE_ATTENTION=0: off).
+  bool rope_attention = true;
   // Experimental, off by default (measured slower on an H100, see
   // docs/performance.md): RMSNorm/quantization computed inside the one-token
   // matrix-vector kernels (env IMPETUS_CUDA_PROLOGUE=1); Hopper bulk copies

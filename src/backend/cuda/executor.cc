@@ -112,8 +112,11 @@ void CudaBackend::Impl::execute(const std::vector<Cmd>& recorded) {
     return;
   }
   std::vector<Cmd> fused = recorded;
-  stats.fused_ops += static_cast<uint64_t>(cuda::fuse_commands(fused, host_arena, options.prologue_fusion,
-                                                                    options.swiglu_epilogue ? counters : nullptr));
+  cuda::FusionRules rules;
+  rules.prologues = options.prologue_fusion;
+  rules.swiglu_counters = options.swiglu_epilogue ? counters : nullptr;
+  rules.rope_attention = options.rope_attention;
+  stats.fused_ops += static_cast<uint64_t>(cuda::fuse_commands(fused, host_arena, rules));
   for (const Cmd& c : fused) launch(c);
 }
 
@@ -174,6 +177,12 @@ void CudaBackend::Impl::launch(const Cmd& c) {
       a.positions = ints(c.attention.positions);
       a.seq = ints(c.attention.seq);
       a.tables = ints(c.attention.tables);
+      if (a.with_rope) {
+        const cuda::RopeCmd& r = c.attention.rope;
+        a.rope.positions = ints(r.positions);
+        if (r.factors.bytes > 0) a.rope.freq_factors = reinterpret_cast<const float*>(arena(r.factors));
+        a.rope.slots = ints(r.slots);
+      }
       cuda::launch_attention(a, stream);
       break;
     }

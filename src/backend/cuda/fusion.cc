@@ -16,6 +16,11 @@
 //                                          its Q8 form) in its epilogue
 //   Rope(q) + Rope(k) + KvStore(k, v)   -> one kernel per token: rotate q and
 //                                          k, store k and v in the cache
+//   that Rope + Attention(q), every token of its own sequence (decode)
+//                                       -> Attention rotating q and k and
+//                                          storing k and v itself (only when
+//                                          no later command reads q or k
+//                                          before overwriting them)
 #include <cstring>
 
 #include "backend/cuda/commands.h"
@@ -130,6 +135,81 @@ bool fuse_rope_kv(Cmd& first, const Cmd& second, const Cmd& third, const uint8_t
   return true;
 }
 
+// Whether command c may read device buffer p (compared by base pointer, as
+// the other rules do), and whether it overwrites p without reading it.
+bool reads(const Cmd& c, const void* p) {
+  switch (c.op) {
+    case Op::kCopy: return false;
+    case Op::kGetRows: return c.get_rows.table == p;
+    case Op::kQuantize: return c.quantize.x == p;
+    case Op::kMatvec: {
+      const MatvecArgs& a = c.matvec.args;
+      return a.act == p || a.x == p || a.pro_x == p || a.residual == p;
+    }
+    case Op::kGemm: return c.gemm.x == p;
+    case Op::kAddBias: return c.add_bias.y == p;
+    case Op::kRmsNorm: return c.rms_norm.x == p;
+    case Op::kRope: return c.rope.args.x == p || c.rope.args.x2 == p || c.rope.args.v == p;
+    case Op::kSwiglu: return c.swiglu.gate == p || c.swiglu.up == p;
+    case Op::kAdd: return c.add.a == p || c.add.b == p;
+    case Op::kKvStore: return c.kv_store.k == p || c.kv_store.v == p;
+    case Op::kAttention: {
+      const AttentionArgs& a = c.attention.args;
+      return a.q == p || (a.with_rope && (a.rope.x2 == p || a.rope.v == p));
+    }
+  }
+  return true;
+}
+
+bool overwrites(const Cmd& c, const void* p) {
+  if (reads(c, p)) return false;
+  switch (c.op) {
+    case Op::kMatvec: {
+      const MatvecArgs& a = c.matvec.args;
+      for (int i = 0; i < a.n_w; ++i) {
+        if (a.ws[i].y == p) return true;
+      }
+      return false;
+    }
+    case Op::kGemm: return c.gemm.y == p;
+    case Op::kRmsNorm: return c.rms_norm.y == p;
+    case Op::kAdd: return c.add.out == p;
+    default: return false;
+  }
+}
+
+// True when the commands from `from` on overwrite p before any reads it
+// (not when the list ends first: a later list might read it).
+bool dead_after(const std::vector<Cmd>& cmds, size_t from, const void* p) {
+  for (size_t k = from; k < cmds.size(); ++k) {
+    if (reads(cmds[k], p)) return false;
+    if (overwrites(cmds[k], p)) return true;
+  }
+  return false;
+}
+
+// Rope(q, k + KV store) + Attention(q) of a decode step -> Attention doing
+// the rotation and the store itself, when the rotated q and k are read by
+// nothing after the attention.
+bool fuse_rope_attention(Cmd& first, const std::vector<Cmd>& cmds, size_t next) {
+  if (first.op != Op::kRope || next >= cmds.size() || cmds[next].op != Op::kAttention) return false;
+  const RopeArgs& r = first.rope.args;
+  const AttentionCmd& at = cmds[next].attention;
+  const AttentionArgs& a = at.args;
+  if (!at.one_token_per_seq || a.with_rope || r.k_cache == nullptr || r.x2 == nullptr || a.q != r.x ||
+      a.k_cache != r.k_cache || a.v_cache != r.v_cache || a.cache_f16 != r.cache_f16 || a.n_head != r.n_heads ||
+      a.n_head_kv != r.n_heads2 || a.head_dim != r.head_dim || a.n_tok != r.n_tok || r.n_rot > a.head_dim) {
+    return false;
+  }
+  if (!dead_after(cmds, next + 1, r.x) || !dead_after(cmds, next + 1, r.x2)) return false;
+  Cmd merged = cmds[next];
+  merged.attention.args.with_rope = true;
+  merged.attention.args.rope = r;
+  merged.attention.rope = first.rope;
+  first = merged;
+  return true;
+}
+
 // True when no command from `from` on reads the Q8 scratch `qs` before
 // another one rewrites it (the scratch is the backend's own: nothing
 // outside the list reads it).
@@ -185,7 +265,9 @@ Cmd rms_prologue(const Cmd& rms, Cmd matvec) {
 
 }  // namespace
 
-int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues, int32_t* counters) {
+int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, const FusionRules& rules) {
+  const bool prologues = rules.prologues, rope_attention = rules.rope_attention;
+  int32_t* counters = rules.swiglu_counters;
   std::vector<Cmd> out;
   out.reserve(cmds.size());
   int removed = 0;
@@ -214,6 +296,10 @@ int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, bool prologues, 
       } else if (next + 1 < n && fuse_rope_kv(c, cmds[next], cmds[next + 1], arena)) {
         next += 2;
         removed += 2;
+        progress = true;
+      } else if (rope_attention && fuse_rope_attention(c, cmds, next)) {
+        next += 1;
+        removed += 1;
         progress = true;
       } else if (next < n && (fuse_quantize(c, cmds[next]) || fuse_residual(c, cmds[next]))) {
         next += 1;

@@ -186,6 +186,15 @@ struct AttentionArgs {
   // quantized to Q8 activations (rows of n_head * head_dim).
   int8_t* qs = nullptr;
   float2* meta = nullptr;
+  // Optional (fused by the executor for decode steps, every token of its own
+  // sequence): the fused RoPE + KV store of `rope` (its x = q, x2 = k) done by
+  // the attention blocks themselves: each rotates its q head into shared
+  // memory, and the blocks holding a token's own position rotate that
+  // token's k head and store it and the v head at rope.slots[t] before
+  // reading the cache. q and k are not rotated in place (the executor fuses
+  // only when no later command reads them).
+  bool with_rope = false;
+  RopeArgs rope;
 };
 void launch_attention(const AttentionArgs& a, cudaStream_t stream);
 
