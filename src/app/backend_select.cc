@@ -69,7 +69,8 @@ void add_device_options(CLI::App& cmd, std::string* device, int* gpu_layers) {
       ->envname("IMPETUS_DEVICE")
       ->capture_default_str();
   cmd.add_option("--gpu-layers", *gpu_layers,
-                 "layers on the GPU: -1 = all, 0 = run on the CPU (partial offload not implemented)")
+                 "decoder layers on the GPU: -1 = all, 0 = run on the CPU, N = the last N layers on "
+                 "the GPU and the others on the CPU (partial offload)")
       ->check(CLI::Range(-1, 1 << 20))
       ->envname("IMPETUS_GPU_LAYERS");
 }
@@ -93,14 +94,21 @@ std::string gpu_name(const Backend& backend) {
   return "";
 }
 
-Status check_gpu_layers(const DeviceOptions& o, const Backend& backend, int32_t n_layer) {
-  if (o.gpu_layers <= 0 || o.gpu_layers >= n_layer) return Status();
-  if (backend.name().find("cuda") == std::string::npos) return Status();  // no GPU in use: nothing to split
-  return failed_precondition("--gpu-layers " + std::to_string(o.gpu_layers) + ": this model has " +
-                             std::to_string(n_layer) +
-                             " layers, and splitting them between the GPU and the CPU (partial offload) is not "
-                             "implemented yet; use --gpu-layers " + std::to_string(n_layer) +
-                             " (or leave it out) for all of them on the GPU, or --device cpu");
+std::unique_ptr<Backend> make_host_backend(const DeviceOptions& o, const Backend& primary) {
+  if (o.gpu_layers <= 0 || dynamic_cast<const CpuBackend*>(&primary) != nullptr) return nullptr;
+  return make_cpu(o);
+}
+
+StatusOr<std::unique_ptr<Model>> load_on_devices(const std::string& path, const DeviceOptions& o,
+                                                 std::unique_ptr<Backend>* primary,
+                                                 std::unique_ptr<Backend>* host,
+                                                 FileLoadMode mode) {
+  IMP_ASSIGN_OR_RETURN(*primary, make_backend(o));
+  *host = make_host_backend(o, **primary);
+  const LayerSplit split{host->get(), o.gpu_layers};
+  IMP_ASSIGN_OR_RETURN(auto model, Model::load(path, **primary, split, mode));
+  if (!model->split()) host->reset();  // --gpu-layers >= n_layer: all on the GPU
+  return model;
 }
 
 }  // namespace impetus::app

@@ -3,6 +3,10 @@
 // the CUDA backend and a CUDA device is present (falling back to the CPU,
 // with a warning, when the GPU cannot be used); "cuda" fails with a clear
 // message when the build has no CUDA or there is no usable GPU.
+// `--gpu-layers N` with 0 < N < the model's layer count splits the model
+// (partial offload): the last N layers, the final norm and the output matrix
+// on the GPU, the embedding and the first layers on a second, CPU backend
+// (model/model.h, LayerSplit); load_on_devices() makes both and loads.
 #pragma once
 
 #include <cstddef>
@@ -14,13 +18,15 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/isa.h"
+#include "model/model.h"
 
 namespace impetus::app {
 
 struct DeviceOptions {
   std::string device = "auto";  // auto | cpu | cuda
-  // Layers on the GPU: -1 = all; 0 = none (runs on the CPU). Partial offload
-  // is not implemented: any other value runs every layer on the GPU.
+  // Decoder layers on the GPU: -1 or >= n_layer = all; 0 = none (runs on
+  // the CPU); otherwise the last N layers (plus the output matrix) on the GPU
+  // and the rest on the CPU. Without a GPU everything runs on the CPU.
   int gpu_layers = -1;
   int n_threads = 0;             // CPU backend threads (0 = all)
   std::optional<cpu::Isa> isa;   // CPU instruction set (unset = the best supported)
@@ -33,11 +39,20 @@ bool cuda_built();
 StatusOr<std::string> resolve_device(const DeviceOptions& options);
 
 StatusOr<std::unique_ptr<Backend>> make_backend(const DeviceOptions& options);
-// --gpu-layers N with 0 < N < the model's layer count on the GPU asks for
-// partial offload, which is not implemented: FAILED_PRECONDITION saying so
-// (never a silent full offload). N = -1 (the default) or N >= n_layer: every
-// layer on the chosen device; N = 0: the CPU (resolve_device).
-Status check_gpu_layers(const DeviceOptions& options, const Backend& backend, int32_t n_layer);
+// The CPU backend for the first layers of a split model: made (with the
+// options' threads and ISA) when options.gpu_layers > 0 and `primary` is not
+// the CPU; null otherwise (nothing to split).
+std::unique_ptr<Backend> make_host_backend(const DeviceOptions& options, const Backend& primary);
+
+// Makes the backend(s) for `options` and loads the model on them: all on
+// *primary, or split with *host when --gpu-layers asks for part of the
+// layers on the GPU. *host is null unless the model is split. Both backends
+// must outlive the model and its KV caches (KvCache::create(model, ...)).
+StatusOr<std::unique_ptr<Model>> load_on_devices(const std::string& path,
+                                                 const DeviceOptions& options,
+                                                 std::unique_ptr<Backend>* primary,
+                                                 std::unique_ptr<Backend>* host,
+                                                 FileLoadMode mode = FileLoadMode::kMmap);
 
 // Adds --device and --gpu-layers (also read from IMPETUS_DEVICE and
 // IMPETUS_GPU_LAYERS) to a subcommand.

@@ -130,19 +130,14 @@ StatusOr<cpu::Isa> pick_isa(const std::string& name) {
 int run_model_bench(const BenchArgs& a) {
   auto isa = pick_isa(a.isa);
   if (!isa.ok()) return report_error(isa.status());
-  auto made = make_backend(DeviceOptions{a.device, a.gpu_layers, a.n_threads, *isa});
-  if (!made.ok()) return report_error(made.status());
-  Backend& backend = **made;
-  auto model = Model::load(a.model, backend);
+  std::unique_ptr<Backend> primary, host;
+  auto model = load_on_devices(a.model, DeviceOptions{a.device, a.gpu_layers, a.n_threads, *isa},
+                               &primary, &host);
   if (!model.ok()) return report_error(model.status());
-  if (Status st = check_gpu_layers(DeviceOptions{a.device, a.gpu_layers, a.n_threads, *isa}, backend,
-                                   (*model)->config().n_layer);
-      !st.ok()) {
-    return report_error(st);
-  }
+  Backend& backend = *primary;
   constexpr int32_t kBlock = 16;
   const int32_t n_blocks = std::max(1, (bench_context_tokens(a.bench) + kBlock - 1) / kBlock);
-  auto cache = KvCache::create(backend, (*model)->config(), n_blocks, kBlock);
+  auto cache = KvCache::create(**model, n_blocks, kBlock);
   if (!cache.ok()) return report_error(cache.status());
   BlockPool pool(n_blocks);
   auto result = run_bench(**model, **cache, pool, a.bench);
@@ -150,7 +145,8 @@ int run_model_bench(const BenchArgs& a) {
   const ModelSummary summary = summarize_model((*model)->gguf());
   auto* cpu_backend = dynamic_cast<CpuBackend*>(&backend);
   const int threads = cpu_backend != nullptr ? cpu_backend->pool().n_threads() : 0;
-  const std::string label = cpu_backend != nullptr ? cpu::isa_name(*isa) : backend.name();
+  std::string label = cpu_backend != nullptr ? cpu::isa_name(*isa) : backend.name();
+  if ((*model)->split()) label += "+cpu";  // --gpu-layers: the first layers on the CPU
   if (a.json) {
     print_json(a, summary, label, threads, *result);
   } else {

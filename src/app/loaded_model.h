@@ -1,4 +1,5 @@
-// LoadedModel: what the CLI commands need to run a model: a backend (CPU or GPU),
+// LoadedModel: what the CLI commands need to run a model: a backend (CPU or GPU;
+// plus the CPU for the first layers when --gpu-layers splits the model),
 // the model, its tokenizer and a KV cache with room for n_ctx tokens.
 #pragma once
 
@@ -25,7 +26,8 @@ struct LoadOptions {
 };
 
 struct LoadedModel {
-  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Backend> backend;       // the primary (GPU or CPU)
+  std::unique_ptr<Backend> host_backend;  // the CPU of a split model (--gpu-layers N), else null
   std::unique_ptr<Model> model;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<KvCache> cache;

@@ -56,11 +56,9 @@ ServedModel HostedModel::served() const {
 StatusOr<std::unique_ptr<HostedModel>> host_model(const HostOptions& o) {
   auto h = std::make_unique<HostedModel>();
   h->id = o.id.empty() ? model_id_from_path(o.path) : o.id;
-  IMP_ASSIGN_OR_RETURN(h->backend, make_backend(DeviceOptions{o.device, o.gpu_layers, o.n_threads, std::nullopt}));
-  IMP_ASSIGN_OR_RETURN(h->model, Model::load(o.path, *h->backend,
-                                             o.use_mmap ? FileLoadMode::kMmap : FileLoadMode::kRead));
-  IMP_RETURN_IF_ERROR(check_gpu_layers(DeviceOptions{o.device, o.gpu_layers, o.n_threads, std::nullopt}, *h->backend,
-                                       h->model->config().n_layer));
+  const DeviceOptions device{o.device, o.gpu_layers, o.n_threads, std::nullopt};
+  IMP_ASSIGN_OR_RETURN(h->model, load_on_devices(o.path, device, &h->backend, &h->host_backend,
+                                                 o.use_mmap ? FileLoadMode::kMmap : FileLoadMode::kRead));
   IMP_ASSIGN_OR_RETURN(h->tokenizer, Tokenizer::from_gguf(h->model->gguf()));
   IMP_ASSIGN_OR_RETURN(h->chat_template, load_template(o, *h->tokenizer, &h->chat_template_source));
   EngineOptions eo;

@@ -31,7 +31,8 @@ struct HostOptions {
 
 struct HostedModel {
   std::string id;
-  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Backend> backend;       // the primary (GPU or CPU)
+  std::unique_ptr<Backend> host_backend;  // the CPU of a split model (--gpu-layers N), else null
   std::unique_ptr<Model> model;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<Engine> engine;

@@ -96,8 +96,11 @@ int ModelManager::set_threads_and_batch(int n_threads, int32_t max_batch_tokens)
   options_.defaults.max_batch_tokens = max_batch_tokens;
   for (auto& [id, l] : loaded_) {
     Engine& engine = *l.host->engine;
-    if (auto* cpu = dynamic_cast<CpuBackend*>(l.host->backend.get()); cpu != nullptr && n_threads > 0) {
-      engine.post([cpu, n_threads] { cpu->pool().resize(n_threads); });
+    // The CPU backend: the primary one, or the host of a split model (--gpu-layers).
+    for (Backend* be : {l.host->backend.get(), l.host->host_backend.get()}) {
+      if (auto* cpu = dynamic_cast<CpuBackend*>(be); cpu != nullptr && n_threads > 0) {
+        engine.post([cpu, n_threads] { cpu->pool().resize(n_threads); });
+      }
     }
     engine.set_max_batch_tokens(max_batch_tokens);
   }

@@ -29,8 +29,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& 
   }
   const int64_t n_blocks = std::max<int64_t>(budget / static_cast<int64_t>(per_block), blocks_per_ctx + 1);
   if (n_blocks > (int64_t{1} << 30)) return invalid_argument("KV cache too large");
-  IMP_ASSIGN_OR_RETURN(e->cache_, KvCache::create(model.backend(), cfg, static_cast<int32_t>(n_blocks),
-                                                  o.block_size, o.kv_type));
+  IMP_ASSIGN_OR_RETURN(e->cache_,
+                       KvCache::create(model, static_cast<int32_t>(n_blocks), o.block_size, o.kv_type));
   e->pool_ = std::make_unique<BlockPool>(static_cast<int32_t>(n_blocks));
   e->pool_->set_caching(o.prefix_caching);
   e->scheduler_ = std::make_unique<Scheduler>(*e->pool_, o.block_size, o.scheduler);

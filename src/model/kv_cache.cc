@@ -1,5 +1,7 @@
 #include "model/kv_cache.h"
 
+#include "model/model.h"
+
 namespace impetus {
 
 size_t KvCache::bytes_per_block(const ModelConfig& config, int32_t block_size, DType dtype) {
@@ -7,9 +9,22 @@ size_t KvCache::bytes_per_block(const ModelConfig& config, int32_t block_size, D
          static_cast<size_t>(dtype_row_bytes(dtype, config.kv_dim()));
 }
 
+StatusOr<std::unique_ptr<KvCache>> KvCache::create(const Model& model, int32_t n_blocks,
+                                                   int32_t block_size, DType dtype) {
+  return create([&model](int il) -> Backend& { return model.layer_backend(il); }, model.config(),
+                n_blocks, block_size, dtype);
+}
+
 StatusOr<std::unique_ptr<KvCache>> KvCache::create(Backend& backend, const ModelConfig& config,
                                                    int32_t n_blocks, int32_t block_size,
                                                    DType dtype) {
+  return create([&backend](int) -> Backend& { return backend; }, config, n_blocks, block_size,
+                dtype);
+}
+
+StatusOr<std::unique_ptr<KvCache>> KvCache::create(
+    const std::function<Backend&(int)>& layer_backend, const ModelConfig& config, int32_t n_blocks,
+    int32_t block_size, DType dtype) {
   if (dtype != DType::kF32 && dtype != DType::kF16) {
     return invalid_argument("KV cache type must be F32 or F16");
   }
@@ -20,6 +35,8 @@ StatusOr<std::unique_ptr<KvCache>> KvCache::create(Backend& backend, const Model
   cache->dtype_ = dtype;
   const int64_t n_slots = static_cast<int64_t>(n_blocks) * block_size;
   for (int il = 0; il < config.n_layer; ++il) {
+    Backend& backend = layer_backend(il);
+    cache->backends_.push_back(&backend);
     for (int kv = 0; kv < 2; ++kv) {
       Tensor t{dtype, {config.kv_dim(), n_slots, 1, 1}, nullptr};
       IMP_ASSIGN_OR_RETURN(auto buf, backend.alloc(t.n_bytes()));
@@ -30,6 +47,14 @@ StatusOr<std::unique_ptr<KvCache>> KvCache::create(Backend& backend, const Model
     }
   }
   return cache;
+}
+
+size_t KvCache::n_bytes_on(const Backend& backend) const {
+  size_t n = 0;
+  for (size_t il = 0; il < backends_.size(); ++il) {
+    if (backends_[il] == &backend) n += k_[il].n_bytes() + v_[il].n_bytes();
+  }
+  return n;
 }
 
 }  // namespace impetus

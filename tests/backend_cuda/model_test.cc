@@ -14,7 +14,9 @@
 //     F16 activations instead of the CPU's int8 blocks for quantized
 //     weights): within 1e-4 for F32, 3e-2 otherwise;
 //   - graphs and fusion change nothing: the logits are bit-identical with
-//     both on and both off, and a decode loop replays CUDA graphs.
+//     both on and both off, and a decode loop replays CUDA graphs;
+//   - partial offload (first layers on the CPU, the rest on the GPU) gives
+//     the CPU's greedy ids too.
 // The "wide" models (256-wide layers) take the tile kernels, with RMSNorm
 // and quantization fused into the products; the narrow ones the others.
 #include <gtest/gtest.h>
@@ -35,16 +37,20 @@ namespace {
 
 struct Runner {
   std::unique_ptr<Backend> be;
+  std::unique_ptr<Backend> host;  // the first layers' backend of a split model, or null
   std::unique_ptr<Model> model;
   std::unique_ptr<KvCache> cache;
   std::unique_ptr<BlockPool> pool;
 
-  Runner(std::unique_ptr<Backend> backend, const std::string& path, DType kv_type = DType::kF32)
-      : be(std::move(backend)) {
-    auto m = Model::load(path, *be);
+  // With `host_backend`, the last n_primary_layers layers run on `backend`
+  // and the others on the host (partial offload, --gpu-layers).
+  Runner(std::unique_ptr<Backend> backend, const std::string& path, DType kv_type = DType::kF32,
+         std::unique_ptr<Backend> host_backend = nullptr, int32_t n_primary_layers = -1)
+      : be(std::move(backend)), host(std::move(host_backend)) {
+    auto m = Model::load(path, *be, LayerSplit{host.get(), n_primary_layers});
     EXPECT_TRUE(m.ok()) << m.status().to_string();
     model = std::move(*m);
-    auto c = KvCache::create(*be, model->config(), 64, 16, kv_type);
+    auto c = KvCache::create(*model, 64, 16, kv_type);
     EXPECT_TRUE(c.ok()) << c.status().to_string();
     cache = std::move(*c);
     pool = std::make_unique<BlockPool>(64);
@@ -152,6 +158,40 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelCase{"llama", DType::kQ8_0, true}, ModelCase{"llama", DType::kQ4_0, true},
                       ModelCase{"qwen2", DType::kQ8_0, true}),
     [](const auto& info) { return name_of(info.param); });
+
+// Partial offload (--gpu-layers N): the last N layers and the output on the
+// GPU, the embedding and the first layers on the CPU (scalar kernels, like
+// the reference), handing the activations over once per forward call. The
+// same greedy ids as the CPU alone, for every split point of a 4-layer model,
+// and decode logits within the tolerances of the whole-GPU test.
+TEST(CudaModelSplit, PartialOffloadMatchesCpu) {
+  IMP_REQUIRE_CUDA();
+  for (const ModelCase& mc : {ModelCase{"llama", DType::kF32}, ModelCase{"llama", DType::kQ8_0},
+                              ModelCase{"qwen2", DType::kQ8_0}}) {
+    TinyModelSpec spec = spec_of(mc);
+    spec.n_layer = 4;
+    spec.tied_output = mc.type == DType::kQ8_0;  // the output matrix loaded on both devices
+    if (mc.arch == "llama") spec.rope_freqs = true;  // factors on both devices
+    const std::string path = scratch_dir("cuda_model") + "/split_" + name_of(mc) + ".gguf";
+    write_tiny_model(spec, path);
+    Runner cpu(make_cpu_scalar(), path);
+    const std::vector<int32_t> prompt = {1, 17, 42, 99, 7};
+    const auto ids_cpu = cpu.greedy(prompt, 32);
+    const auto tokens = random_tokens(24, cpu.n_vocab(), 5);
+    const auto decode_cpu = cpu.logits(tokens, true);
+    for (int32_t n_gpu : {1, 2, 3}) {
+      SCOPED_TRACE(name_of(mc) + ", layers on the GPU: " + std::to_string(n_gpu));
+      Runner split(make_cuda(), path, DType::kF32, make_cpu_scalar(), n_gpu);
+      ASSERT_TRUE(split.model->split());
+      EXPECT_EQ(split.model->first_primary_layer(), spec.n_layer - n_gpu);
+      EXPECT_EQ(split.greedy(prompt, 32), ids_cpu);
+      const double tol = mc.type == DType::kF32 ? 1e-4 : 1e-2;
+      EXPECT_LT(max_rel_error(split.logits(tokens, true), decode_cpu), tol);
+      const double prefill_tol = mc.type == DType::kF32 ? 1e-4 : 3e-2;
+      EXPECT_LT(max_rel_error(split.logits(tokens, false), decode_cpu), prefill_tol);
+    }
+  }
+}
 
 TEST(CudaModelGraphs, GraphsAndFusionChangeNothing) {
   IMP_REQUIRE_CUDA();

@@ -85,7 +85,7 @@ TEST(CudaPerf, DISABLED_TimeToFirstToken) {
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   be->synchronize();
   const double load_ms = ms_since(t0);
-  auto c = KvCache::create(*be, (*m)->config(), 64, 16, DType::kF16);
+  auto c = KvCache::create(**m, 64, 16, DType::kF16);
   ASSERT_TRUE(c.ok()) << c.status().to_string();
   BlockPool pool(64);
   double warmup_ms = 0.0;

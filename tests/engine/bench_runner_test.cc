@@ -29,7 +29,7 @@ Loaded load(const TinyModelSpec& spec, const std::string& name, int32_t n_blocks
   auto model = Model::load(path, *l.backend);
   EXPECT_TRUE(model.ok()) << model.status().message();
   l.model = std::move(*model);
-  auto cache = KvCache::create(*l.backend, l.model->config(), n_blocks, 16);
+  auto cache = KvCache::create(*l.model, n_blocks, 16);
   EXPECT_TRUE(cache.ok());
   l.cache = std::move(*cache);
   l.pool = std::make_unique<BlockPool>(n_blocks);

@@ -28,7 +28,7 @@ class Stories260K : public ::testing::Test {
     auto t = Tokenizer::from_gguf(model_->gguf());
     ASSERT_TRUE(t.ok()) << t.status().to_string();
     tokenizer_ = std::move(*t);
-    auto c = KvCache::create(*backend_, model_->config(), 32, 16, DType::kF32);
+    auto c = KvCache::create(*model_, 32, 16, DType::kF32);
     ASSERT_TRUE(c.ok());
     cache_ = std::move(*c);
     pool_ = std::make_unique<BlockPool>(32);

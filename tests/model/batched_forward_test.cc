@@ -52,7 +52,7 @@ TEST(ForwardValidation, BadBatchesAreErrorsNotCrashes) {
   ModelHarness h(path, 1, 8, 16);
   auto run = [&](ForwardBatch b) {
     std::vector<float> logits;
-    auto cache = KvCache::create(h.model().backend(), h.model().config(), 8, 16, DType::kF32);
+    auto cache = KvCache::create(h.model(), 8, 16, DType::kF32);
     return h.model().forward(b, **cache, &logits);
   };
   ForwardBatch b;

@@ -43,7 +43,7 @@ TEST(ModelMemory, LoadMapsInsteadOfCopying) {
       << "load grew RSS by " << (after_load - before) << " for a " << file_size << " byte file";
   // One forward pass reads every weight once: RSS grows by about the file size
   // (file-backed pages), plus a small KV cache and scratch; never twice the file.
-  auto cache = KvCache::create(*backend, (*model)->config(), 1, 16, DType::kF32);
+  auto cache = KvCache::create(**model, 1, 16, DType::kF32);
   ASSERT_TRUE(cache.ok());
   ForwardBatch b;
   b.info.block_tables = {{0}};

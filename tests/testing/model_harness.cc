@@ -21,7 +21,7 @@ ModelHarness::ModelHarness(const std::string& path, int n_threads, int32_t n_blo
     std::abort();
   }
   model_ = std::move(*m);
-  auto c = KvCache::create(*backend_, model_->config(), n_blocks, block_size, kv_type);
+  auto c = KvCache::create(*model_, n_blocks, block_size, kv_type);
   if (!c.ok()) {
     ADD_FAILURE() << c.status().to_string();
     std::abort();
