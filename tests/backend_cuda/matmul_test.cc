@@ -275,6 +275,21 @@ TEST_F(CudaMatmul, FusedSwigluEpilogueIsExact) {
   }
 }
 
+TEST_F(CudaMatmul, FusedSwigluByDefaultForWideQ4_0) {
+  // By default the SwiGLU is fused into Q4_0 gate/up products with at least
+  // two groups of 32 outputs per SM (10,240 outputs cover up to 160 SMs):
+  // bit-identical to the separate kernels, Q8 output included (the down
+  // product reads it).
+  auto plain = make_cuda(false, false);
+  const int64_t n_in = 256, n_ff = 10240;
+  std::vector<Weights> w = {make_weights(DType::kQ4_0, n_in, n_ff, 50), make_weights(DType::kQ4_0, n_in, n_ff, 51),
+                            make_weights(DType::kQ4_0, n_ff, n_in, 52)};
+  const auto x = random_floats(static_cast<size_t>(n_in), 53);
+  const uint64_t fused_before = gpu_->stats().fused_ops;
+  EXPECT_EQ(ffn_step(*gpu_, DType::kQ4_0, w, n_in, n_ff, x), ffn_step(*plain, DType::kQ4_0, w, n_in, n_ff, x));
+  EXPECT_GE(gpu_->stats().fused_ops, fused_before + 2);  // Swiglu and its Quantize
+}
+
 TEST_F(CudaMatmul, SeveralWeightsShareTheInput) {
   // q/k/v-like: two Q4_0 weights and one Q6_K (split into two launches) and
   // a float one, in one matmul_n, against separate CPU products.

@@ -51,7 +51,12 @@ struct CudaBackend::Impl {
   uint64_t hash = 0;
   bool open = false;
 
-  enum Scratch { kActQs, kActMeta, kW16, kX16, kAttnAcc, kAttnMl, kNumScratch };
+  // Q8 activations alternate between two buffers (q8_flip counts the
+  // quantizations of the open list), so that a product fused with the
+  // quantization of its own output (the SwiGLU epilogue) never writes the
+  // buffer its other blocks still read.
+  enum Scratch { kActQs, kActMeta, kActQs2, kActMeta2, kW16, kX16, kAttnAcc, kAttnMl, kNumScratch };
+  int q8_flip = 0;
   GrowBuffer scratch[kNumScratch];
   std::vector<void*> graveyard;
 

@@ -142,7 +142,11 @@ struct Cmd {
 // Which fusion rules apply (fusion.cc).
 struct FusionRules {
   bool prologues = false;           // RMSNorm/quantization in one-token products
-  int32_t* swiglu_counters = nullptr;  // kMatvecCounters zeroed ints: SwiGLU epilogues (null: off)
+  // SwiGLU fused into one-token Q4_0 gate/up products of at least this many
+  // groups of 32 outputs (the block kernel's blocks; fewer leave SMs idle:
+  // measured slower on the 1.1B shape, and on Q8_0); 0: off.
+  int64_t swiglu_quant_min_groups = 0;
+  int32_t* swiglu_counters = nullptr;  // kMatvecCounters zeroed ints: SwiGLU epilogues of other types (null: off)
   bool rope_attention = true;       // RoPE + KV store inside decode attention
 };
 

@@ -102,6 +102,7 @@ StatusOr<std::unique_ptr<CudaBackend>> CudaBackend::create(const CudaBackendOpti
   if (env_off("IMPETUS_CUDA_FUSE")) impl->options.fuse = false;
   if (env_off("IMPETUS_CUDA_PDL")) impl->options.pdl = false;
   if (env_off("IMPETUS_CUDA_ROPE_ATTENTION")) impl->options.rope_attention = false;
+  if (env_off("IMPETUS_CUDA_SWIGLU_FUSED")) impl->options.swiglu_quant = false;
   cuda::set_programmatic_launch(impl->options.pdl && info.cc_major >= 9);
   if (env_on("IMPETUS_CUDA_PROLOGUE")) impl->options.prologue_fusion = true;
   if (env_on("IMPETUS_CUDA_SWIGLU_EPILOGUE")) impl->options.swiglu_epilogue = true;
@@ -300,6 +301,7 @@ void CudaBackend::Impl::open_list() {
     arena_event_pending = false;
   }
   arena_used = 0;
+  q8_flip = 0;
   hash = 1469598103934665603ull;
   open = true;
 }
@@ -422,8 +424,10 @@ void CudaBackend::matmul_n(const Tensor* ws, int n, const Tensor& x, Tensor* ys)
   float2* meta = nullptr;
   if (need_q8) {
     IMP_CHECK(n_in % 32 == 0, "quantized matmul needs a multiple of 32 inputs");
-    qs = static_cast<int8_t*>(m.scratch_for(Impl::kActQs, static_cast<size_t>(n_in * n_tok)));
-    meta = static_cast<float2*>(m.scratch_for(Impl::kActMeta, static_cast<size_t>(n_in / 32 * n_tok) * 8));
+    const bool second = (m.q8_flip++ & 1) != 0;
+    qs = static_cast<int8_t*>(m.scratch_for(second ? Impl::kActQs2 : Impl::kActQs, static_cast<size_t>(n_in * n_tok)));
+    meta = static_cast<float2*>(
+        m.scratch_for(second ? Impl::kActMeta2 : Impl::kActMeta, static_cast<size_t>(n_in / 32 * n_tok) * 8));
     Cmd c(Op::kQuantize);
     c.quantize.x = x.f32();
     c.quantize.n = n_in;

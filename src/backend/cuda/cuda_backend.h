@@ -52,6 +52,10 @@ struct CudaBackendOptions {
   // RoPE and the KV store inside the attention kernel of decode steps, one
   // kernel less per layer (env IMPETUS_CUDA_ROPE_ATTENTION=0: off).
   bool rope_attention = true;
+  // SwiGLU (and its Q8 form) computed by the one-token gate/up product of
+  // Q4_0 weights with at least 64 outputs per SM, one kernel less per layer
+  // (env IMPETUS_CUDA_SWIGLU_FUSED=0: off).
+  bool swiglu_quant = true;
   // Experimental, off by default (measured slower on an H100, see
   // docs/performance.md): RMSNorm/quantization computed inside the one-token
   // matrix-vector kernels (env IMPETUS_CUDA_PROLOGUE=1); Hopper bulk copies

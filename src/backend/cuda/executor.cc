@@ -114,6 +114,7 @@ void CudaBackend::Impl::execute(const std::vector<Cmd>& recorded) {
   std::vector<Cmd> fused = recorded;
   cuda::FusionRules rules;
   rules.prologues = options.prologue_fusion;
+  rules.swiglu_quant_min_groups = options.swiglu_quant ? 2 * static_cast<int64_t>(info.n_sms) : 0;
   rules.swiglu_counters = options.swiglu_epilogue ? counters : nullptr;
   rules.rope_attention = options.rope_attention;
   stats.fused_ops += static_cast<uint64_t>(cuda::fuse_commands(fused, host_arena, rules));

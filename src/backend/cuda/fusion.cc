@@ -14,6 +14,9 @@
 //   Matvec(gate, up; 1 token) + Swiglu [+ Quantize]
 //                                       -> Matvec computing the SwiGLU (and
 //                                          its Q8 form) in its epilogue
+//                                          (Q4_0 with enough outputs to fill
+//                                          the GPU: on by default; other
+//                                          types: only when asked for)
 //   Rope(q) + Rope(k) + KvStore(k, v)   -> one kernel per token: rotate q and
 //                                          k, store k and v in the cache
 //   that Rope + Attention(q), every token of its own sequence (decode)
@@ -73,11 +76,13 @@ bool fuse_residual(Cmd& first, const Cmd& next) {
 // Matvec(gate, up; one token) + Swiglu(gate, up -> out) [+ Quantize(out)]:
 // the product computes the SwiGLU (and its Q8 form) in its epilogue.
 // Returns the number of commands absorbed after `first`.
-size_t fuse_swiglu_epilogue(Cmd& first, const std::vector<Cmd>& cmds, size_t next, int32_t* counters) {
-  if (counters == nullptr || first.op != Op::kMatvec || next >= cmds.size() || cmds[next].op != Op::kSwiglu) {
-    return 0;
-  }
+size_t fuse_swiglu_epilogue(Cmd& first, const std::vector<Cmd>& cmds, size_t next, int64_t quant_min_groups,
+                            int32_t* counters) {
+  if (first.op != Op::kMatvec || next >= cmds.size() || cmds[next].op != Op::kSwiglu) return 0;
   MatvecArgs& m = first.matvec.args;
+  const bool block_kernel =
+      quant_min_groups > 0 && m.type == DType::kQ4_0 && m.ws[0].n_out / 32 >= quant_min_groups;
+  if (counters == nullptr && !block_kernel) return 0;
   const SwigluCmd& s = cmds[next].swiglu;
   const int64_t n = m.ws[0].n_out;
   if (m.n_w != 2 || m.n_tok != 1 || m.swiglu_out != nullptr || m.residual != nullptr || m.ws[1].n_out != n ||
@@ -85,15 +90,15 @@ size_t fuse_swiglu_epilogue(Cmd& first, const std::vector<Cmd>& cmds, size_t nex
       s.rows != 1) {
     return 0;
   }
-  // The output must not be an input the product's other warps still read.
-  if (s.out == m.x || s.out == m.act || s.out == m.pro_x || s.out == m.ws[1].y) return 0;
+  // The outputs must not be inputs the product's other warps still read.
+  if (s.out == m.x || s.out == m.act || s.out == m.pro_x || s.out == m.ws[1].y || s.qs == m.act) return 0;
   m.swiglu_out = s.out;
   m.swiglu_qs = s.qs;
   m.swiglu_meta = s.meta;
   m.counters = counters;
   if (s.qs == nullptr && next + 1 < cmds.size() && cmds[next + 1].op == Op::kQuantize) {
     const QuantizeCmd& q = cmds[next + 1].quantize;
-    if (q.x == s.out && q.n == n && q.rows == 1) {
+    if (q.x == s.out && q.n == n && q.rows == 1 && q.qs != m.act && q.meta != m.meta) {
       m.swiglu_qs = q.qs;
       m.swiglu_meta = q.meta;
       return 2;
@@ -289,7 +294,7 @@ int fuse_commands(std::vector<Cmd>& cmds, const uint8_t* arena, const FusionRule
         next += 1;
         removed += 1;
         progress = true;
-      } else if (const size_t k = fuse_swiglu_epilogue(c, cmds, next, counters); k > 0) {
+      } else if (const size_t k = fuse_swiglu_epilogue(c, cmds, next, rules.swiglu_quant_min_groups, counters); k > 0) {
         next += k;
         removed += static_cast<int>(k);
         progress = true;

@@ -124,10 +124,13 @@ struct MatvecArgs {
   float* pro_y = nullptr;
   // A fused SwiGLU epilogue (n_w == 2 with equal n_out % 32 == 0, one
   // token): swiglu_out = silu(ws[0].y) * ws[1].y, also quantized to Q8
-  // activations when swiglu_qs != null. In the direct kernel the warp that
-  // completes a group of 32 rows of both weights computes it (counted in
-  // `counters`, n_out / 32 ints that are zero before and after); other
-  // kernels run the SwiGLU kernel after the product.
+  // activations when swiglu_qs != null. Q4_0/Q8_0 weights: blocks of 32
+  // outputs of both weights compute it (matvec_swiglu_kernel; the executor
+  // fuses it for Q4_0 only, see FusionRules). Float
+  // weights in the direct kernel: the warp that completes a group of 32 rows
+  // of both weights computes it (counted in `counters`, n_out / 32 ints
+  // that are zero before and after; null: not fused). Other kernels run the
+  // SwiGLU kernel after the product.
   float* swiglu_out = nullptr;
   int8_t* swiglu_qs = nullptr;
   float2* swiglu_meta = nullptr;

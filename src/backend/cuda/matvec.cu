@@ -282,7 +282,7 @@ void launch_matvec(const MatvecArgs& a, cudaStream_t stream) {
   IMP_CHECK(type_supported(a.type), "CUDA matvec: unsupported type ", dtype_name(a.type));
   if (a.swiglu_out != nullptr) {
     IMP_CHECK(a.n_w == 2 && a.n_tok == 1 && a.ws[0].n_out == a.ws[1].n_out && a.ws[0].n_out % 32 == 0 &&
-                  a.ws[0].n_out / 32 <= kMatvecCounters && a.counters != nullptr,
+                  a.ws[0].n_out / 32 <= kMatvecCounters,
               "CUDA matvec: bad SwiGLU epilogue");
     if (a.prologue == Prologue::kNone && launch_matvec_direct(a, stream)) return;
     MatvecArgs product = a;

@@ -166,6 +166,85 @@ __global__ void __launch_bounds__(kThreads) matvec_quant_direct_kernel(KernelPar
   }
 }
 
+// One-token gate/up products of Q4_0/Q8_0 weights with the SwiGLU (and its
+// Q8 form) fused, without counters: a block of kSwWarps warps computes 32
+// consecutive outputs i of both weights (warp w takes outputs w, w +
+// kSwWarps, ...; gate row i and up row i share each activation load, as
+// the two rows of the plain kernel do, and sum in the same order), then
+// warp 0 applies SwiGLU to the 32 outputs and quantizes them as one Q8
+// block: what the separate SwiGLU kernel computes, one kernel less.
+constexpr int kSwWarps = 8;
+constexpr int kSwThreads = kSwWarps * kWarp;
+
+template <DType T>
+__global__ void __launch_bounds__(kSwThreads) matvec_swiglu_kernel(KernelParams p) {
+  constexpr int kQB = T == DType::kQ4_0 ? 16 : 32;
+  constexpr int kW = WordCount<kQB>::value;
+  constexpr int kUnroll = 4;
+  __shared__ float g_s[kWarp], u_s[kWarp];
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const int64_t i0 = static_cast<int64_t>(blockIdx.x) * kWarp;
+  const int nb = static_cast<int>(p.n_in / 32);
+  const int8_t* act = static_cast<const int8_t*>(p.act);
+  bool waited = false;
+  for (int o = warp; o < kWarp; o += kSwWarps) {
+    const int64_t i = i0 + o;
+    const uint8_t* qrow[2] = {static_cast<const uint8_t*>(p.ws[0].w) + i * p.ws[0].row_bytes,
+                              static_cast<const uint8_t*>(p.ws[1].w) + i * p.ws[1].row_bytes};
+    float acc[2] = {0.0f, 0.0f};
+    for (int b0 = 0; b0 < nb; b0 += kWarp * kUnroll) {
+      uint32_t q[2][kUnroll][kW];
+      float dw[2][kUnroll];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        const int b = b0 + lane + kWarp * u;
+        if (b < nb) {
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            load_words<kQB, 16>(qrow[r] + static_cast<int64_t>(b) * kQB, q[r][u]);
+            const uint8_t* drow = qrow[r] + static_cast<int64_t>(nb) * kQB;
+            dw[r][u] = f16_bits(__ldcs(reinterpret_cast<const unsigned short*>(drow) + b));
+          }
+        }
+      }
+      if (!waited) {  // activations come from the previous kernel
+        wait_for_previous_grid();
+        allow_next_grid();
+        waited = true;
+      }
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        const int b = b0 + lane + kWarp * u;
+        if (b < nb) {
+          const int8_t* a = act + 32 * static_cast<int64_t>(b);
+          const int4 a0 = load_act(a, 0), a1 = load_act(a, 1);
+          const float2 md = p.meta[b];
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            int isum = block_isum<T>(q[r][u], a0, a1);
+            if constexpr (T == DType::kQ4_0) isum -= 8 * static_cast<int>(md.y);
+            acc[r] += (dw[r][u] * md.x) * static_cast<float>(isum);
+          }
+        }
+      }
+    }
+    const float g = warp_sum(acc[0]), u = warp_sum(acc[1]);
+    if (lane == 0) {
+      g_s[o] = g;
+      u_s[o] = u;
+      p.ws[0].y[i] = g;
+      p.ws[1].y[i] = u;
+    }
+  }
+  __syncthreads();
+  if (warp == 0) {
+    const int64_t i = i0 + lane;
+    const float h = silu_mul(g_s[lane], u_s[lane]);
+    p.swiglu_out[i] = h;
+    if (p.swiglu_qs != nullptr) quantize_block_warp(h, i, i / 32, p.swiglu_qs, p.swiglu_meta);
+  }
+}
+
 template <DType T>
 __device__ __forceinline__ void piece_pairs(const uint4& v, float2 (&w)[4]) {
   const uint32_t x[4] = {v.x, v.y, v.z, v.w};
@@ -343,6 +422,18 @@ bool launch_float(const MatvecArgs& a, cudaStream_t stream) {
 bool launch_matvec_direct(const MatvecArgs& a, cudaStream_t stream) {
   if (a.n_tok > kMatvecMaxTokens || a.prologue != Prologue::kNone) return false;
   if (a.swiglu_out != nullptr && a.n_tok != 1) return false;
+  if (a.swiglu_out != nullptr && (a.type == DType::kQ4_0 || a.type == DType::kQ8_0) && aligned(a, 16) &&
+      a.n_w == 2 && a.ws[0].n_out == a.ws[1].n_out && a.ws[0].n_out % 32 == 0) {
+    const KernelParams p = make_params(a);
+    const unsigned grid = static_cast<unsigned>(a.ws[0].n_out / 32);
+    if (a.type == DType::kQ4_0) {
+      launch_kernel(matvec_swiglu_kernel<DType::kQ4_0>, grid, kSwThreads, 0, stream, p);
+    } else {
+      launch_kernel(matvec_swiglu_kernel<DType::kQ8_0>, grid, kSwThreads, 0, stream, p);
+    }
+    return true;
+  }
+  if (a.swiglu_out != nullptr && a.counters == nullptr) return false;  // the counted epilogue needs them
   switch (a.type) {
     case DType::kQ4_0: launch_quant<DType::kQ4_0>(a, stream); return true;
     case DType::kQ8_0: launch_quant<DType::kQ8_0>(a, stream); return true;
