@@ -146,6 +146,7 @@ for set in $BENCH_SETS; do
       bench_one "$sname-$type-nofusion" "$model" IMPETUS_CUDA_FUSE=0
       bench_one "$sname-$type-nopdl" "$model" IMPETUS_CUDA_PDL=0
       bench_one "$sname-$type-noropeattn" "$model" IMPETUS_CUDA_ROPE_ATTENTION=0
+      bench_one "$sname-$type-noswiglufused" "$model" IMPETUS_CUDA_SWIGLU_FUSED=0
     fi
     first=0
     FIRST_MODEL="$model"
