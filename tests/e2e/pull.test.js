@@ -5,11 +5,11 @@
 // chats with it through /v1/chat/completions; `impetus list` and `rm` see it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { impetusBin, repo, storiesModel, startServer } from './server.js';
+import { impetusBin, storiesModel, startServer } from './server.js';
 import { startMockHub } from './mock_hub.js';
 
 test('pull from the mock hub (resuming a dropped transfer), then chat with the model', async () => {

@@ -6,11 +6,10 @@
 // reads: the server must not stall on it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repo, startServer, storiesModel } from './server.js';
+import { startServer, storiesModel } from './server.js';
 import { connect } from './ws_client.js';
 import { startMockHub } from './mock_hub.js';
 
