@@ -12,8 +12,11 @@
 #include <memory>
 #include <string>
 
+#include <vector>
+
 #include "backend/batch_info.h"
 #include "backend/tensor.h"
+#include "core/argmax.h"
 #include "core/status.h"
 #include "tensor/tensor_view.h"
 
@@ -86,6 +89,15 @@ class Backend {
   // Stores k, v {kv_dim, n_tok} into caches {kv_dim, n_slots} at the batch's slots.
   virtual void kv_store(const Tensor& k, const Tensor& v, Tensor& k_cache, Tensor& v_cache,
                         const BatchInfo& batch) = 0;
+  // ids[r] = argmax of row r of x (F32 {n, rows}) by core/argmax.h's rule
+  // (the sampler's greedy pick). The default reads the rows to the host; a
+  // GPU backend reduces them on the device and copies only the ids.
+  virtual void argmax_rows(const Tensor& x, int32_t* ids) {
+    const int64_t n = x.ne[0], rows = x.n_rows();
+    std::vector<float> host(static_cast<size_t>(n * rows));
+    read(x, host.data(), host.size() * sizeof(float));
+    for (int64_t r = 0; r < rows; ++r) ids[r] = argmax_row(host.data() + r * n, n);
+  }
   // Causal attention of q {n_head*head_dim, n_tok} over the cached keys and
   // values of each token's sequence (positions 0..pos); out like q.
   virtual void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,

@@ -19,6 +19,20 @@ StatusOr<StepResult> ModelRunner::execute(const StepPlan& plan) {
   StepResult result;
   result.n_tokens = static_cast<int32_t>(batch.n_tokens());
   if (batch.tokens.empty()) return result;
+  // Plain greedy picks without log-probabilities need only each row's argmax,
+  // which the backend computes where the logits are (a GPU copies ids).
+  bool ids_only = !sampled_seqs.empty();
+  for (const Sequence* s : sampled_seqs) ids_only &= s->request.n_logprobs < 0 && s->sampler.plain_greedy();
+  if (ids_only) {
+    IMP_RETURN_IF_ERROR(model_.forward_greedy(batch, cache_, &ids_));
+    for (size_t r = 0; r < sampled_seqs.size(); ++r) {
+      SampledToken st;
+      st.seq = sampled_seqs[r];
+      st.token = ids_[r];
+      result.sampled.push_back(std::move(st));
+    }
+    return result;
+  }
   IMP_RETURN_IF_ERROR(model_.forward(batch, cache_, &logits_));
   const int32_t n_vocab = model_.config().n_vocab;
   for (size_t r = 0; r < sampled_seqs.size(); ++r) {

@@ -37,6 +37,7 @@ class ModelRunner {
   const Tokenizer& tokenizer_;
   KvCache& cache_;
   std::vector<float> logits_;
+  std::vector<int32_t> ids_;
 };
 
 }  // namespace impetus

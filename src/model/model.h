@@ -71,6 +71,10 @@ class Model {
   // logits receives (output_rows.size(), n_vocab) floats. Validates token ids,
   // positions and block tables (INVALID_ARGUMENT / OUT_OF_RANGE on bad input).
   Status forward(const ForwardBatch& batch, KvCache& cache, std::vector<float>* logits);
+  // forward() for greedy decoding: ids receives each output row's argmax
+  // (core/argmax.h's rule, as the sampler picks), computed by the backend so
+  // that a GPU copies ids instead of the logits.
+  Status forward_greedy(const ForwardBatch& batch, KvCache& cache, std::vector<int32_t>* ids);
 
  private:
   // Activation scratch of one backend, grown on demand: rows are tokens.
@@ -86,6 +90,9 @@ class Model {
   Status apply_split(const LayerSplit& split);
   Status load_weights(const ArchFamily& family);
   Status validate(const ForwardBatch& batch, const KvCache& cache) const;
+  // The forward pass up to the logits of the batch's output rows, left on
+  // the primary backend (an empty tensor when there are none).
+  StatusOr<Tensor> compute_logits(const ForwardBatch& batch, KvCache& cache);
   Status ensure_scratch(int64_t n_tokens, int64_t n_outputs);
   Status ensure_scratch_on(Backend& be, Scratch& s, int64_t n_tokens, int64_t n_outputs);
   Scratch& layer_scratch(int il) { return il < first_primary_layer_ ? host_scratch_ : scratch_; }

@@ -105,7 +105,7 @@ void Model::run_layer(int il, const ForwardBatch& batch, KvCache& cache, int64_t
   be.add(x, xn, x);
 }
 
-Status Model::forward(const ForwardBatch& batch, KvCache& cache, std::vector<float>* logits) {
+StatusOr<Tensor> Model::compute_logits(const ForwardBatch& batch, KvCache& cache) {
   IMP_RETURN_IF_ERROR(validate(batch, cache));
   const int64_t n_tok = batch.n_tokens();
   const int64_t n_out = static_cast<int64_t>(batch.output_rows.size());
@@ -119,14 +119,26 @@ Status Model::forward(const ForwardBatch& batch, KvCache& cache, std::vector<flo
     run_layer(il, batch, cache, n_tok);
   }
   Tensor x = s.x.rows(0, n_tok);
-  logits->resize(static_cast<size_t>(n_out * c.n_vocab));
-  if (n_out == 0) return ok_status();
+  if (n_out == 0) return Tensor{};
   Tensor ox = s.out_x.rows(0, n_out);
   backend_.get_rows(x, batch.output_rows.data(), n_out, ox);
   backend_.rms_norm(ox, weights_.output_norm, c.rms_eps, ox);
   Tensor lg = s.logits.rows(0, n_out);
   backend_.matmul(weights_.output, ox, lg);
-  backend_.read(lg, logits->data(), logits->size() * sizeof(float));
+  return lg;
+}
+
+Status Model::forward(const ForwardBatch& batch, KvCache& cache, std::vector<float>* logits) {
+  IMP_ASSIGN_OR_RETURN(Tensor lg, compute_logits(batch, cache));
+  logits->resize(batch.output_rows.size() * static_cast<size_t>(config_.n_vocab));
+  if (!logits->empty()) backend_.read(lg, logits->data(), logits->size() * sizeof(float));
+  return ok_status();
+}
+
+Status Model::forward_greedy(const ForwardBatch& batch, KvCache& cache, std::vector<int32_t>* ids) {
+  IMP_ASSIGN_OR_RETURN(Tensor lg, compute_logits(batch, cache));
+  ids->resize(batch.output_rows.size());
+  if (!ids->empty()) backend_.argmax_rows(lg, ids->data());
   return ok_status();
 }
 

@@ -1,7 +1,6 @@
 #include "sampling/sampler.h"
 
-#include <limits>
-
+#include "core/argmax.h"
 #include "core/check.h"
 #include "sampling/dist.h"
 #include "sampling/logit_bias.h"
@@ -26,21 +25,6 @@ const SamplingParams& checked(const SamplingParams& params, int32_t n_vocab) {
   return params;
 }
 
-// The greedy choice straight from the logits, without building candidates:
-// the highest logit, the lowest id among equals; NaN never wins (as
-// fill_candidates makes it -inf) and +inf wins like the largest float.
-int32_t argmax_logit(const float* logits, int32_t n_vocab) {
-  int32_t best = 0;
-  float best_logit = -std::numeric_limits<float>::infinity();
-  for (int32_t i = 0; i < n_vocab; ++i) {
-    if (logits[i] > best_logit) {
-      best_logit = logits[i];
-      best = i;
-    }
-  }
-  return best;
-}
-
 }  // namespace
 
 Sampler::Sampler(const SamplingParams& params, int32_t n_vocab)
@@ -58,9 +42,7 @@ StatusOr<Sampler> Sampler::create(const SamplingParams& params, int32_t n_vocab)
 int32_t Sampler::sample(const float* logits) {
   // Plain greedy decoding (no bias, no penalties) needs no candidate list:
   // one pass over the logits instead of three.
-  if (params_.greedy() && params_.logit_bias.empty() && !params_.has_penalties()) {
-    return argmax_logit(logits, n_vocab_);
-  }
+  if (plain_greedy()) return argmax_row(logits, n_vocab_);
   fill_candidates(cands_, logits, n_vocab_);
   return run_chain();
 }

@@ -51,6 +51,12 @@ class Sampler {
 
   // Picks the next token from logits, which holds n_vocab floats.
   int32_t sample(const float* logits);
+  // True when the pick is the plain argmax of the logits (greedy, no bias,
+  // no penalties): callers may then take the argmax without the logits
+  // (a backend's argmax_rows, core/argmax.h rules).
+  bool plain_greedy() const {
+    return params_.greedy() && params_.logit_bias.empty() && !params_.has_penalties();
+  }
   // sample() plus the model's log-probabilities of the pick and of the n_top
   // most likely tokens (n_top <= 0: none), for the API's logprobs fields.
   SampleResult sample_with_logprobs(const float* logits, int32_t n_top);

@@ -23,6 +23,7 @@
 
 #include <random>
 
+#include "core/argmax.h"
 #include "cuda_test_util.h"
 #include "engine/block_pool.h"
 #include "model/kv_cache.h"
@@ -189,6 +190,32 @@ TEST(CudaModelSplit, PartialOffloadMatchesCpu) {
       EXPECT_LT(max_rel_error(split.logits(tokens, true), decode_cpu), tol);
       const double prefill_tol = mc.type == DType::kF32 ? 1e-4 : 3e-2;
       EXPECT_LT(max_rel_error(split.logits(tokens, false), decode_cpu), prefill_tol);
+    }
+  }
+}
+
+// Greedy steps through forward_greedy (the argmax on the device, only ids
+// copied back) pick the argmax of the logits forward() returns.
+TEST(CudaModelGraphs, ForwardGreedyIsTheArgmaxOfTheLogits) {
+  IMP_REQUIRE_CUDA();
+  const std::string path = scratch_dir("cuda_model") + "/greedy_q8.gguf";
+  write_tiny_model(tiny_spec_for("llama", DType::kQ8_0), path);
+  Runner r(make_cuda(), path, DType::kF16);
+  BlockTable table(*r.pool, r.cache->block_size());
+  ASSERT_TRUE(table.reserve(24).ok());
+  const auto tokens = random_tokens(24, r.n_vocab(), 21);
+  std::vector<float> logits;
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < tokens.size(); i += 6) {  // 6 tokens a step, every row an output
+    ForwardBatch b;
+    b.info.block_size = r.cache->block_size();
+    b.info.block_tables = {table.blocks()};
+    for (size_t k = i; k < i + 6; ++k) b.add(tokens[k], static_cast<int32_t>(k), 0, true);
+    ASSERT_TRUE(r.model->forward(b, *r.cache, &logits).ok());
+    ASSERT_TRUE(r.model->forward_greedy(b, *r.cache, &ids).ok());
+    ASSERT_EQ(ids.size(), 6u);
+    for (size_t k = 0; k < 6; ++k) {
+      EXPECT_EQ(ids[k], argmax_row(logits.data() + k * static_cast<size_t>(r.n_vocab()), r.n_vocab())) << i + k;
     }
   }
 }

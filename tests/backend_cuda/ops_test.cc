@@ -6,6 +6,10 @@
 // both cache types, 2e-3 against the reference with an F16 cache.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
+#include "core/argmax.h"
 #include "cuda_test_util.h"
 #include "tensor/quant/quant.h"
 #include "testing/backends.h"
@@ -126,6 +130,29 @@ TEST_F(CudaOps, RopeManyHeadsPartialRotation) {
       cpu_->rope(xc.t, n_heads, head_dim, pos.data(), p);
       EXPECT_LT(max_rel_error(download_f32(*gpu_, xg.t), download_f32(*cpu_, xc.t)), 1e-6)
           << "heads " << n_heads << " mode " << static_cast<int>(mode);
+    }
+  }
+}
+
+// Per-row argmax on the device (greedy decoding) against core/argmax.h:
+// vocabulary-sized random rows, and rows of ties, NaN and infinities.
+TEST_F(CudaOps, ArgmaxRowsMatchTheHostRule) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
+  for (int64_t n : {int64_t{7}, int64_t{1000}, int64_t{32000}, int64_t{151936}}) {
+    const int64_t rows = 9;
+    auto x = random_floats(static_cast<size_t>(n * rows), 60 + n);
+    for (int64_t i = 0; i < n; ++i) {
+      x[static_cast<size_t>(1 * n + i)] = static_cast<float>(i % 5);        // ties: the first 4 wins
+      x[static_cast<size_t>(2 * n + i)] = nan;                              // all NaN: 0
+      x[static_cast<size_t>(3 * n + i)] = i % 2 == 0 ? -inf : nan;          // nothing above -inf: 0
+      if (i == n - 1) x[static_cast<size_t>(4 * n + i)] = inf;              // +inf at the end
+      if (i % 3 == 0) x[static_cast<size_t>(5 * n + i)] = nan;              // NaN mixed in
+    }
+    auto xt = upload_f32(*gpu_, x, n);
+    std::vector<int32_t> got(static_cast<size_t>(rows), -1);
+    gpu_->argmax_rows(xt.t, got.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      EXPECT_EQ(got[static_cast<size_t>(r)], argmax_row(x.data() + r * n, n)) << "n " << n << " row " << r;
     }
   }
 }

@@ -86,4 +86,9 @@ void CpuBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor&
   cpu::attention(pool_, *kernels_, q, k_cache, v_cache, batch, p, out);
 }
 
+void CpuBackend::argmax_rows(const Tensor& x, int32_t* ids) {
+  const int64_t n = x.ne[0];
+  for (int64_t r = 0; r < x.n_rows(); ++r) ids[r] = argmax_row(x.f32() + r * n, n);
+}
+
 }  // namespace impetus

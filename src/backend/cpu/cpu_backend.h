@@ -40,6 +40,7 @@ class CpuBackend final : public Backend {
   void write(Tensor& dst, const void* src, size_t bytes) override;
   void read(const Tensor& src, void* dst, size_t bytes) override;
   void synchronize() override {}
+  void argmax_rows(const Tensor& x, int32_t* ids) override;  // in place, no copy
 
   void get_rows(const Tensor& table, const int32_t* ids, int64_t n, Tensor& out) override;
   void matmul(const Tensor& w, const Tensor& x, Tensor& y) override;

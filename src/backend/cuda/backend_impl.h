@@ -55,7 +55,7 @@ struct CudaBackend::Impl {
   // quantizations of the open list), so that a product fused with the
   // quantization of its own output (the SwiGLU epilogue) never writes the
   // buffer its other blocks still read.
-  enum Scratch { kActQs, kActMeta, kActQs2, kActMeta2, kW16, kX16, kAttnAcc, kAttnMl, kNumScratch };
+  enum Scratch { kActQs, kActMeta, kActQs2, kActMeta2, kW16, kX16, kAttnAcc, kAttnMl, kArgmaxIds, kNumScratch };
   int q8_flip = 0;
   GrowBuffer scratch[kNumScratch];
   std::vector<void*> graveyard;

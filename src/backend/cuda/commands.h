@@ -27,6 +27,7 @@ enum class Op : uint32_t {
   kAdd,
   kKvStore,
   kAttention,
+  kArgmax,     // per-row argmax ids (greedy decoding)
 };
 
 // Device pointer to arena bytes: resolved at execution (arena base + off).
@@ -108,6 +109,11 @@ struct KvStoreCmd {
   int64_t kv_dim, n_tok;
   ArenaRef slots;
 };
+struct ArgmaxCmd {
+  const float* x;
+  int64_t n, rows;
+  int32_t* ids;
+};
 struct AttentionCmd {
   AttentionArgs args;  // positions, seq and tables resolved from the refs
   ArenaRef positions, seq, tables;
@@ -130,6 +136,7 @@ struct Cmd {
     AddCmd add;
     KvStoreCmd kv_store;
     AttentionCmd attention;
+    ArgmaxCmd argmax;
   };
 
   explicit Cmd(Op o) : copy{} {

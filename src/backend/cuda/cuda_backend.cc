@@ -604,4 +604,19 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor
   m.record(c);
 }
 
+void CudaBackend::argmax_rows(const Tensor& x, int32_t* ids) {
+  const int64_t n = x.ne[0], rows = x.n_rows();
+  if (rows == 0) return;
+  Impl& m = *impl_;
+  auto* dev_ids = static_cast<int32_t*>(m.scratch_for(Impl::kArgmaxIds, static_cast<size_t>(rows) * sizeof(int32_t)));
+  Cmd c(Op::kArgmax);
+  c.argmax.x = x.f32();
+  c.argmax.n = n;
+  c.argmax.rows = rows;
+  c.argmax.ids = dev_ids;
+  m.record(c);
+  const Tensor out{DType::kF32, {rows, 1, 1, 1}, dev_ids};  // 4-byte elements, copied as they are
+  read(out, ids, static_cast<size_t>(rows) * sizeof(int32_t));
+}
+
 }  // namespace impetus

@@ -128,6 +128,8 @@ class CudaBackend final : public Backend {
   void add(const Tensor& a, const Tensor& b, Tensor& out) override;
   void kv_store(const Tensor& k, const Tensor& v, Tensor& k_cache, Tensor& v_cache,
                 const BatchInfo& batch) override;
+  // One block per row reduces it on the device; only the ids are copied back.
+  void argmax_rows(const Tensor& x, int32_t* ids) override;
   void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                  const BatchInfo& batch, const AttentionParams& p, Tensor& out) override;
 

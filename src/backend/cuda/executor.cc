@@ -173,6 +173,9 @@ void CudaBackend::Impl::launch(const Cmd& c) {
       cuda::launch_kv_store(k.k, k.v, k.k_cache, k.v_cache, k.f16, k.kv_dim, ints(k.slots), k.n_tok, stream);
       break;
     }
+    case Op::kArgmax:
+      cuda::launch_argmax(c.argmax.x, c.argmax.n, c.argmax.rows, c.argmax.ids, stream);
+      break;
     case Op::kAttention: {
       cuda::AttentionArgs a = c.attention.args;
       a.positions = ints(c.attention.positions);

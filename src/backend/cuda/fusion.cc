@@ -158,6 +158,7 @@ bool reads(const Cmd& c, const void* p) {
     case Op::kSwiglu: return c.swiglu.gate == p || c.swiglu.up == p;
     case Op::kAdd: return c.add.a == p || c.add.b == p;
     case Op::kKvStore: return c.kv_store.k == p || c.kv_store.v == p;
+    case Op::kArgmax: return c.argmax.x == p;
     case Op::kAttention: {
       const AttentionArgs& a = c.attention.args;
       return a.q == p || (a.with_rope && (a.rope.x2 == p || a.rope.v == p));

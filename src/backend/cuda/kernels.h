@@ -201,4 +201,8 @@ struct AttentionArgs {
 };
 void launch_attention(const AttentionArgs& a, cudaStream_t stream);
 
+// ---- greedy decoding ----
+// ids[r] = argmax of row r of x ({n, rows}), by core/argmax.h's rule.
+void launch_argmax(const float* x, int64_t n, int64_t rows, int32_t* ids, cudaStream_t stream);
+
 }  // namespace impetus::cuda
