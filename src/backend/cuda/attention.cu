@@ -20,6 +20,7 @@
 #include "backend/cuda/device_common.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/launch.cuh"
+#include "backend/cuda/rope_angles.cuh"
 
 namespace impetus::cuda {
 namespace {
@@ -151,20 +152,6 @@ __device__ __forceinline__ CT from_f(float v) {
   }
 }
 
-// The rotation angles of token t's position (double precision, as
-// rope_kv.cu and the CPU compute them).
-__device__ __forceinline__ void rope_angles(const RopeArgs& r, int64_t t, float* cos_s, float* sin_s) {
-  const int half = r.n_rot / 2;
-  const double pos = r.positions[t];
-  for (int i = threadIdx.x; i < half; i += kThreads) {
-    double f = pow(static_cast<double>(r.freq_base), -2.0 * i / r.n_rot) * static_cast<double>(r.freq_scale);
-    if (r.freq_factors != nullptr) f /= static_cast<double>(r.freq_factors[i]);
-    const double theta = pos * f;
-    cos_s[i] = static_cast<float>(cos(theta));
-    sin_s[i] = static_cast<float>(sin(theta));
-  }
-}
-
 // Rotates the D floats at v (in place, shared memory) as rope_kernel does.
 __device__ __forceinline__ void rotate_shared(const RopeArgs& r, float* v, const float* cos_s, const float* sin_s) {
   for (int i = threadIdx.x; i < r.n_rot / 2; i += kThreads) {
@@ -212,7 +199,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a) {
   __shared__ float cos_s[kMaxDim / 2], sin_s[kMaxDim / 2];
   const int64_t t = blockIdx.x;
   // Positions and frequency factors are written by no kernel.
-  if (a.with_rope) rope_angles(a.rope, t, cos_s, sin_s);
+  if (a.with_rope) rope_angles<kThreads>(a.rope, t, cos_s, sin_s);
   wait_for_previous_grid();
   allow_next_grid();
   const int h = blockIdx.y, split = blockIdx.z;

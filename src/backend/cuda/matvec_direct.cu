@@ -95,31 +95,17 @@ __device__ __forceinline__ int block_isum(const uint32_t* q, const int4& a0, con
   }
 }
 
-// R consecutive rows per warp (R = 1 or 2): each activation load serves
-// R rows.
+// The sums acc[r][t] of R weight rows (qrow[r]; Q4_0/Q8_0, nb blocks each)
+// with the Q8 activations of nt tokens: lane l takes blocks l, l + 32, ...,
+// kUnroll blocks per row loaded before the first is used. With `wait`, the
+// first loads are issued before waiting for the previous kernel (which
+// writes the activations). Sums are per lane (the caller adds the warp).
 template <DType T, int MAXT, int ALIGN, int kUnroll, int R>
-__global__ void __launch_bounds__(kThreads) matvec_quant_direct_kernel(KernelParams p) {
+__device__ __forceinline__ void dot_rows(const uint8_t* const (&qrow)[R], int nb, int nt, int64_t n_in,
+                                         const int8_t* act, const float2* meta, bool wait, float (&acc)[R][MAXT]) {
   constexpr int kQB = T == DType::kQ4_0 ? 16 : 32;
   constexpr int kW = WordCount<kQB>::value;
-  const int wi = matvec_weight_index(p);
-  const MatvecWeight W = matvec_weight(p, wi);
   const int lane = threadIdx.x & (kWarp - 1);
-  const int64_t row0 = static_cast<int64_t>(static_cast<int>(blockIdx.x) - p.block_begin[wi]) * (kWarps * R) +
-                       threadIdx.x / kWarp * R;
-  if (row0 >= W.n_out) return;
-  const int nb = static_cast<int>(p.n_in / 32);
-  const uint8_t* qrow[R];
-#pragma unroll
-  for (int r = 0; r < R; ++r) {  // a row past the end reads the last one (its sums are dropped)
-    qrow[r] = static_cast<const uint8_t*>(W.w) + min(row0 + r, W.n_out - 1) * W.row_bytes;
-  }
-  const int8_t* act = static_cast<const int8_t*>(p.act);
-  float acc[R][MAXT];
-#pragma unroll
-  for (int r = 0; r < R; ++r) {
-#pragma unroll
-    for (int t = 0; t < MAXT; ++t) acc[r][t] = 0.0f;
-  }
   for (int b0 = 0; b0 < nb; b0 += kWarp * kUnroll) {
     uint32_t q[R][kUnroll][kW];
     float dw[R][kUnroll];
@@ -135,7 +121,7 @@ __global__ void __launch_bounds__(kThreads) matvec_quant_direct_kernel(KernelPar
         }
       }
     }
-    if (b0 == 0) {  // activations come from the previous kernel
+    if (wait && b0 == 0) {  // activations come from the previous kernel
       wait_for_previous_grid();
       allow_next_grid();
     }
@@ -145,10 +131,10 @@ __global__ void __launch_bounds__(kThreads) matvec_quant_direct_kernel(KernelPar
       if (b < nb) {
 #pragma unroll
         for (int t = 0; t < MAXT; ++t) {
-          if (t < p.nt) {
-            const int8_t* a = act + t * p.n_in + 32 * static_cast<int64_t>(b);
+          if (t < nt) {
+            const int8_t* a = act + t * n_in + 32 * static_cast<int64_t>(b);
             const int4 a0 = load_act(a, 0), a1 = load_act(a, 1);
-            const float2 md = p.meta[t * nb + b];
+            const float2 md = meta[t * nb + b];
 #pragma unroll
             for (int r = 0; r < R; ++r) {
               int isum = block_isum<T>(q[r][u], a0, a1);
@@ -160,6 +146,30 @@ __global__ void __launch_bounds__(kThreads) matvec_quant_direct_kernel(KernelPar
       }
     }
   }
+}
+
+// R consecutive rows per warp (R = 1 or 2): each activation load serves
+// R rows.
+template <DType T, int MAXT, int ALIGN, int kUnroll, int R>
+__global__ void __launch_bounds__(kThreads) matvec_quant_direct_kernel(KernelParams p) {
+  const int wi = matvec_weight_index(p);
+  const MatvecWeight W = matvec_weight(p, wi);
+  const int64_t row0 = static_cast<int64_t>(static_cast<int>(blockIdx.x) - p.block_begin[wi]) * (kWarps * R) +
+                       threadIdx.x / kWarp * R;
+  if (row0 >= W.n_out) return;
+  const uint8_t* qrow[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) {  // a row past the end reads the last one (its sums are dropped)
+    qrow[r] = static_cast<const uint8_t*>(W.w) + min(row0 + r, W.n_out - 1) * W.row_bytes;
+  }
+  float acc[R][MAXT];
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+#pragma unroll
+    for (int t = 0; t < MAXT; ++t) acc[r][t] = 0.0f;
+  }
+  dot_rows<T, MAXT, ALIGN, kUnroll, R>(qrow, static_cast<int>(p.n_in / 32), p.nt, p.n_in,
+                                       static_cast<const int8_t*>(p.act), p.meta, true, acc);
 #pragma unroll
   for (int r = 0; r < R; ++r) {
     if (row0 + r < W.n_out) store_row<MAXT>(p, W, row0 + r, acc[r]);
@@ -178,57 +188,17 @@ constexpr int kSwThreads = kSwWarps * kWarp;
 
 template <DType T>
 __global__ void __launch_bounds__(kSwThreads) matvec_swiglu_kernel(KernelParams p) {
-  constexpr int kQB = T == DType::kQ4_0 ? 16 : 32;
-  constexpr int kW = WordCount<kQB>::value;
-  constexpr int kUnroll = 4;
   __shared__ float g_s[kWarp], u_s[kWarp];
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   const int64_t i0 = static_cast<int64_t>(blockIdx.x) * kWarp;
-  const int nb = static_cast<int>(p.n_in / 32);
-  const int8_t* act = static_cast<const int8_t*>(p.act);
-  bool waited = false;
   for (int o = warp; o < kWarp; o += kSwWarps) {
     const int64_t i = i0 + o;
     const uint8_t* qrow[2] = {static_cast<const uint8_t*>(p.ws[0].w) + i * p.ws[0].row_bytes,
                               static_cast<const uint8_t*>(p.ws[1].w) + i * p.ws[1].row_bytes};
-    float acc[2] = {0.0f, 0.0f};
-    for (int b0 = 0; b0 < nb; b0 += kWarp * kUnroll) {
-      uint32_t q[2][kUnroll][kW];
-      float dw[2][kUnroll];
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u) {
-        const int b = b0 + lane + kWarp * u;
-        if (b < nb) {
-#pragma unroll
-          for (int r = 0; r < 2; ++r) {
-            load_words<kQB, 16>(qrow[r] + static_cast<int64_t>(b) * kQB, q[r][u]);
-            const uint8_t* drow = qrow[r] + static_cast<int64_t>(nb) * kQB;
-            dw[r][u] = f16_bits(__ldcs(reinterpret_cast<const unsigned short*>(drow) + b));
-          }
-        }
-      }
-      if (!waited) {  // activations come from the previous kernel
-        wait_for_previous_grid();
-        allow_next_grid();
-        waited = true;
-      }
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u) {
-        const int b = b0 + lane + kWarp * u;
-        if (b < nb) {
-          const int8_t* a = act + 32 * static_cast<int64_t>(b);
-          const int4 a0 = load_act(a, 0), a1 = load_act(a, 1);
-          const float2 md = p.meta[b];
-#pragma unroll
-          for (int r = 0; r < 2; ++r) {
-            int isum = block_isum<T>(q[r][u], a0, a1);
-            if constexpr (T == DType::kQ4_0) isum -= 8 * static_cast<int>(md.y);
-            acc[r] += (dw[r][u] * md.x) * static_cast<float>(isum);
-          }
-        }
-      }
-    }
-    const float g = warp_sum(acc[0]), u = warp_sum(acc[1]);
+    float acc[2][1] = {{0.0f}, {0.0f}};
+    dot_rows<T, 1, 16, 4, 2>(qrow, static_cast<int>(p.n_in / 32), 1, p.n_in, static_cast<const int8_t*>(p.act),
+                             p.meta, o == warp, acc);
+    const float g = warp_sum(acc[0][0]), u = warp_sum(acc[1][0]);
     if (lane == 0) {
       g_s[o] = g;
       u_s[o] = u;

@@ -8,6 +8,7 @@
 #include "backend/cuda/device_common.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/launch.cuh"
+#include "backend/cuda/rope_angles.cuh"
 
 namespace impetus::cuda {
 namespace {
@@ -36,16 +37,8 @@ __global__ void __launch_bounds__(kRopeThreads) rope_kernel(RopeArgs a) {
   const int64_t t = blockIdx.x;
   const int half = a.n_rot / 2;
   // Positions and frequency factors are host data copied before the step
-  // (the arena) or weights: no kernel writes them, so the angles are
-  // computed before waiting for the previous kernel.
-  const double pos = a.positions[t];
-  for (int i = threadIdx.x; i < half; i += kRopeThreads) {
-    double f = pow(static_cast<double>(a.freq_base), -2.0 * i / a.n_rot) * static_cast<double>(a.freq_scale);
-    if (a.freq_factors != nullptr) f /= static_cast<double>(a.freq_factors[i]);
-    const double theta = pos * f;
-    cos_s[i] = static_cast<float>(cos(theta));
-    sin_s[i] = static_cast<float>(sin(theta));
-  }
+  // (the arena) or weights: the angles are computed before the wait.
+  rope_angles<kRopeThreads>(a, t, cos_s, sin_s);
   wait_for_previous_grid();
   allow_next_grid();
   __syncthreads();
